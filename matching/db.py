@@ -1,0 +1,61 @@
+"""Which database, and how to connect to it: one rule for CLI, worker and tests.
+
+DATABASE_URL wins when set (Supabase, docker compose, any Postgres 15+ with
+pgvector). Otherwise the embedded PostgreSQL under the project is started and
+its `matching` database is used.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from matching import embedded
+from matching.settings import Settings, get_settings
+
+
+def resolve_url(settings: Settings | None = None) -> str:
+    """The database URL to use, starting the embedded server when needed."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    server = embedded.start(settings.pgdata)
+    ensure_database(server.url("postgres"), settings.embedded_database)
+    return server.url(settings.embedded_database)
+
+
+def with_database(url: str, dbname: str) -> str:
+    """Same server and credentials, another database."""
+    return make_conninfo(url, dbname=dbname)
+
+
+def database_name(url: str) -> str:
+    return conninfo_to_dict(url).get("dbname") or "postgres"
+
+
+def ensure_database(admin_url: str, name: str, *, template: str | None = None) -> bool:
+    """Create database `name` unless it exists; True when it was created."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if exists:
+            return False
+        query = sql.SQL("create database {}").format(sql.Identifier(name))
+        if template:
+            query = sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        conn.execute(query)
+        return True
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+def connect(url: str | None = None, **kwargs: object) -> psycopg.Connection:
+    """A plain psycopg connection (the CLI's short-lived commands use these)."""
+    return psycopg.connect(url or resolve_url(), **kwargs)  # type: ignore[arg-type]
