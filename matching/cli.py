@@ -1,0 +1,214 @@
+"""`matching` command line: database, migrations, synthetic data, demo, worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import psycopg
+import pydantic
+
+from matching import embedded
+from matching.db import resolve_url
+from matching.migrate import MigrationError, migrate
+from matching.seed import SeedError, existing_counts, seed
+from matching.settings import Settings, get_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CommandError(RuntimeError):
+    """An expected failure: printed as one clear line, exit code 1."""
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url and args.action in ("start", "stop"):
+        raise CommandError(
+            "DATABASE_URL is set, so the embedded server is not used; unset it to manage it"
+        )
+    if args.action == "start":
+        started = time.perf_counter()
+        server = embedded.start(settings.pgdata)
+        resolve_url(settings)  # creates the application database on first start
+        say(f"embedded PostgreSQL running (pid {server.pid}, data in {settings.pgdata})")
+        say(f"ready in {time.perf_counter() - started:.1f} s")
+    elif args.action == "stop":
+        stopped = embedded.stop(settings.pgdata)
+        say("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    elif args.action == "status":
+        if settings.database_url:
+            say("using DATABASE_URL (embedded server not in use)")
+            return EXIT_OK
+        status = embedded.status(settings.pgdata)
+        if status.running:
+            say(f"running (pid {status.pid}, data in {settings.pgdata})")
+        else:
+            say(f"not running (data in {settings.pgdata})")
+            return 3  # like `pg_ctl status`: not running is not success
+    elif args.action == "url":
+        if settings.database_url:
+            say(settings.database_url)
+        else:
+            status = embedded.status(settings.pgdata)
+            if not status.running:
+                raise CommandError("the embedded server is not running; run `matching db start`")
+            say(status.url(settings.embedded_database))
+    return EXIT_OK
+
+
+def _migrate(settings: Settings) -> str:
+    url = resolve_url(settings)
+    report = migrate(url, settings, progress=lambda m: say(f"  {m}"))
+    if not report.applied:
+        say(f"migrations: up to date ({len(report.already_applied)} applied earlier)")
+    else:
+        say(f"migrations: applied {len(report.applied)}, {len(report.already_applied)} earlier")
+    return url
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)
+    return EXIT_OK
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    url = resolve_url(settings)
+    started = time.perf_counter()
+    report = seed(
+        url,
+        seed=args.seed if args.seed is not None else settings.seed,
+        n_talents=args.talents,
+        n_jobs=args.jobs,
+        n_companies=args.companies,
+        replace=args.replace,
+        progress=say,
+    )
+    wall = time.perf_counter() - started
+    say(
+        f"seeded {report.counts.get('talents', 0):,} talents, {report.counts.get('jobs', 0):,}"
+        f" jobs, {report.counts.get('companies', 0):,} companies,"
+        f" {report.counts.get('skills', 0):,} skills"
+    )
+    say(
+        f"wall time {wall:.1f} s (generate {report.generate_seconds:.1f} s,"
+        f" load {report.load_seconds:.1f} s)"
+    )
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.perf_counter()
+    if settings.database_url:
+        say("database: DATABASE_URL")
+    else:
+        server = embedded.start(settings.pgdata)
+        say(f"database: embedded PostgreSQL (pid {server.pid}, data in {settings.pgdata})")
+    url = _migrate(settings)
+    report = seed(url, seed=settings.seed, if_empty=True, progress=lambda m: say(f"  {m}"))
+    if not report.skipped:
+        say(f"seeded synthetic data in {report.total_seconds:.1f} s")
+    with psycopg.connect(url) as conn:
+        counts = existing_counts(conn)
+    say(
+        "marketplace: {talents:,} talents, {jobs:,} jobs, {companies:,} companies,"
+        " {skills:,} skills".format(**counts)
+    )
+    say(f"demo done in {time.perf_counter() - started:.1f} s")
+    if not settings.database_url:
+        say("the embedded server keeps running; `matching db stop` stops it")
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.app import build_app
+
+    app = build_app(resolve_url(settings), settings)
+    say("worker starting (Ctrl-C to stop)")
+    with app.open():
+        app.run_worker(queues=args.queues or None, concurrency=args.concurrency)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="matching",
+        description="Postgres-native talent <-> job matching engine.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="manage the embedded PostgreSQL (when DATABASE_URL is unset)")
+    db.add_argument("action", choices=("start", "stop", "status", "url"))
+    db.set_defaults(func=cmd_db)
+
+    mig = sub.add_parser("migrate", help="apply pending migrations (safe to repeat)")
+    mig.set_defaults(func=cmd_migrate)
+
+    sd = sub.add_parser("seed", help="load a synthetic marketplace with COPY")
+    sd.add_argument("--talents", type=_bounded_int(0, 2_000_000), default=1500)
+    sd.add_argument("--jobs", type=_bounded_int(0, 500_000), default=300)
+    sd.add_argument(
+        "--companies",
+        type=_bounded_int(1, 200_000),
+        default=None,
+        help="default: max(60, jobs / 5)",
+    )
+    sd.add_argument("--seed", type=_bounded_int(0, 2**32 - 1), default=None)
+    sd.add_argument(
+        "--replace",
+        action="store_true",
+        help="empty the marketplace tables first (otherwise a non-empty database is an error)",
+    )
+    sd.set_defaults(func=cmd_seed)
+
+    demo = sub.add_parser("demo", help="start the database, migrate and seed (safe to repeat)")
+    demo.set_defaults(func=cmd_demo)
+
+    wk = sub.add_parser("worker", help="run the procrastinate worker")
+    wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")
+    wk.add_argument("--concurrency", type=_bounded_int(1, 64), default=1)
+    wk.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+        return int(args.func(args, settings))
+    except (CommandError, MigrationError, SeedError, embedded.EmbeddedPostgresError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except pydantic.ValidationError as exc:
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except psycopg.OperationalError as exc:
+        print(f"error: cannot reach the database: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The procrastinate app and its tasks. Thin: every task calls into `matching`."""
