@@ -10,20 +10,17 @@ gets a clone of it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from matching import embedded
-from matching.db import drop_database, ensure_database, with_database
+from matching.db import database_name
 from matching.migrate import migrate
+from matching.scratch import temporary_database, temporary_server
 from matching.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,20 +46,14 @@ def pg_admin_url() -> Iterator[str]:
     """URL of a maintenance database on a server the tests may create databases on."""
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
-        return
-    if _docker_engine_answers():
+    elif _docker_engine_answers():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("pgvector/pgvector:pg17", driver=None) as container:
             yield container.get_connection_url()
-        return
-    pgdata = Path(tempfile.mkdtemp(prefix="matching-test-pg-"))
-    try:
-        server = embedded.start(pgdata)
-        yield server.url("postgres")
-    finally:
-        embedded.stop(pgdata)
-        shutil.rmtree(pgdata, ignore_errors=True)
+    else:
+        with temporary_server() as url:
+            yield url
 
 
 @pytest.fixture(scope="session")
@@ -78,30 +69,16 @@ def test_settings() -> Settings:
 @pytest.fixture(scope="session")
 def template_db(pg_admin_url: str, test_settings: Settings) -> Iterator[str]:
     """Name of a fully migrated database that test databases are cloned from."""
-    name = f"matching_tpl_{uuid.uuid4().hex[:10]}"
-    ensure_database(pg_admin_url, name)
-    try:
-        migrate(with_database(pg_admin_url, name), test_settings)
-        yield name
-    finally:
-        drop_database(pg_admin_url, name)
-
-
-def _clone(admin_url: str, template: str, label: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", label.lower())[-30:].strip("_")
-    name = f"matching_t_{slug}_{uuid.uuid4().hex[:8]}"
-    ensure_database(admin_url, name, template=template)
-    return name
+    with temporary_database(pg_admin_url, "template") as url:
+        migrate(url, test_settings)
+        yield database_name(url)
 
 
 @pytest.fixture(scope="module")
 def db_url(request: pytest.FixtureRequest, pg_admin_url: str, template_db: str) -> Iterator[str]:
     """A migrated database of this test module's own."""
-    name = _clone(pg_admin_url, template_db, request.module.__name__)
-    try:
-        yield with_database(pg_admin_url, name)
-    finally:
-        drop_database(pg_admin_url, name)
+    with temporary_database(pg_admin_url, request.module.__name__, template=template_db) as url:
+        yield url
 
 
 @pytest.fixture
@@ -109,11 +86,15 @@ def fresh_db_url(
     request: pytest.FixtureRequest, pg_admin_url: str, template_db: str
 ) -> Iterator[str]:
     """A migrated database for one test that needs it to itself."""
-    name = _clone(pg_admin_url, template_db, request.node.name)
-    try:
-        yield with_database(pg_admin_url, name)
-    finally:
-        drop_database(pg_admin_url, name)
+    with temporary_database(pg_admin_url, request.node.name, template=template_db) as url:
+        yield url
+
+
+@pytest.fixture
+def blank_db_url(request: pytest.FixtureRequest, pg_admin_url: str) -> Iterator[str]:
+    """An empty database: nothing migrated, no auth schema."""
+    with temporary_database(pg_admin_url, request.node.name) as url:
+        yield url
 
 
 @pytest.fixture

@@ -24,24 +24,16 @@ def test_migrations_apply_twice_second_run_is_noop(fresh_db_url, test_settings):
     assert len(report.already_applied) == len(discover(test_settings.migrations_dir))
 
 
-def test_migrate_applies_everything_on_an_empty_database(pg_admin_url, test_settings):
-    from matching.db import drop_database, ensure_database, with_database
-
-    name = f"matching_t_empty_{uuid.uuid4().hex[:8]}"
-    ensure_database(pg_admin_url, name)
-    try:
-        url = with_database(pg_admin_url, name)
-        messages: list[str] = []
-        first = migrate(url, test_settings, progress=messages.append)
-        second = migrate(url, test_settings)
-        assert first.auth_shim_applied and first.procrastinate_installed
-        assert [m.version for m in discover(test_settings.migrations_dir)] == [
-            label.split("_", 1)[0] for label in first.applied
-        ]
-        assert second.applied == [] and len(second.already_applied) == len(first.applied)
-        assert any("applied" in m for m in messages)
-    finally:
-        drop_database(pg_admin_url, name)
+def test_migrate_applies_everything_on_an_empty_database(blank_db_url, test_settings):
+    messages: list[str] = []
+    first = migrate(blank_db_url, test_settings, progress=messages.append)
+    second = migrate(blank_db_url, test_settings)
+    assert first.auth_shim_applied and first.procrastinate_installed
+    assert [m.version for m in discover(test_settings.migrations_dir)] == [
+        label.split("_", 1)[0] for label in first.applied
+    ]
+    assert second.applied == [] and len(second.already_applied) == len(first.applied)
+    assert any("applied" in m for m in messages)
 
 
 def test_history_is_where_the_supabase_cli_looks(conn, test_settings):
@@ -209,3 +201,35 @@ def test_api_roles_do_not_inherit(conn):
         " where rolname in ('anon', 'authenticated', 'service_role')"
     ).fetchall()
     assert sorted(rows) == [("anon", False), ("authenticated", False), ("service_role", False)]
+
+
+def test_failed_migration_leaves_nothing_behind(fresh_db_url, test_settings, tmp_path):
+    from matching.migrate import MigrationError
+
+    for m in discover(test_settings.migrations_dir):
+        (tmp_path / m.path.name).write_text(m.sql)
+    (tmp_path / "29990101000000_good.sql").write_text("create table public.good_one (id int);")
+    (tmp_path / "29990101000001_broken.sql").write_text(
+        "create table public.half_done (id int);\nselect no_such_function();"
+    )
+    settings = test_settings.model_copy(update={"migrations_dir": tmp_path})
+    with pytest.raises(MigrationError, match=r"29990101000001_broken\.sql failed"):
+        migrate(fresh_db_url, settings)
+    with psycopg.connect(fresh_db_url) as conn:
+        assert conn.execute("select to_regclass('public.good_one')").fetchone()[0] is not None
+        assert conn.execute("select to_regclass('public.half_done')").fetchone()[0] is None
+        versions = {
+            r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")
+        }
+    assert "29990101000000" in versions and "29990101000001" not in versions
+
+
+@pytest.mark.parametrize(
+    "name", ["2026_bad.sql", "20261126050000-dash.sql", "20261126050000_UPPER.sql"]
+)
+def test_malformed_migration_names_are_refused(tmp_path, name):
+    from matching.migrate import MigrationError
+
+    (tmp_path / name).write_text("select 1;")
+    with pytest.raises(MigrationError, match="must be named"):
+        discover(tmp_path)

@@ -1,0 +1,128 @@
+"""The `matching` command as a user runs it: a real subprocess, a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "matching.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=base | (env or {}),
+        check=False,
+    )
+
+
+def test_embedded_server_lifecycle(tmp_path):
+    env = {"MATCHING_PGDATA": str(tmp_path / "pgdata")}
+    down = run("db", "status", env=env)
+    assert down.returncode == 3 and "not running" in down.stdout
+    assert run("db", "url", env=env).returncode == 1
+    try:
+        up = run("db", "start", env=env)
+        assert up.returncode == 0, up.stderr
+        assert "running" in up.stdout
+        again = run("db", "start", env=env)
+        assert again.returncode == 0, again.stderr
+        url = run("db", "url", env=env).stdout.strip()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select current_database()").fetchone()[0] == "matching"
+            assert (
+                conn.execute(
+                    "select count(*) from pg_available_extensions where name = 'vector'"
+                ).fetchone()[0]
+                == 1
+            )
+        assert run("db", "status", env=env).returncode == 0
+    finally:
+        stopped = run("db", "stop", env=env)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert run("db", "status", env=env).returncode == 3
+
+
+def test_db_start_refuses_when_database_url_is_set(blank_db_url):
+    done = run("db", "start", env={"DATABASE_URL": blank_db_url})
+    assert done.returncode == 1
+    assert "DATABASE_URL is set" in done.stderr
+
+
+def test_demo_twice_is_safe(blank_db_url):
+    env = {"DATABASE_URL": blank_db_url}
+    first = run("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "applied the plain-Postgres auth shim" in first.stdout
+    assert "marketplace: 1,500 talents, 300 jobs" in first.stdout
+    second = run("demo", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "migrations: up to date" in second.stdout
+    assert "not seeding" in second.stdout
+    assert "marketplace: 1,500 talents, 300 jobs" in second.stdout
+
+
+def test_seed_refuses_non_empty_database_then_replaces(fresh_db_url):
+    env = {"DATABASE_URL": fresh_db_url}
+    first = run("seed", "--talents", "40", "--jobs", "10", "--seed", "7", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "wall time" in first.stdout
+    refused = run("seed", "--talents", "40", "--jobs", "10", env=env)
+    assert refused.returncode == 1
+    assert "--replace" in refused.stderr
+    replaced = run("seed", "--talents", "30", "--jobs", "5", "--replace", env=env)
+    assert replaced.returncode == 0, replaced.stderr
+    with psycopg.connect(fresh_db_url) as conn:
+        assert conn.execute("select count(*) from public.talents").fetchone()[0] == 30
+        assert conn.execute("select count(*) from public.jobs").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("seed", "--talents", "-1"), ("seed", "--jobs", "many"), ("db", "restart"), ()],
+)
+def test_bad_arguments_exit_2_with_a_message(args):
+    done = run(*args)
+    assert done.returncode == 2
+    assert "error" in done.stderr
+
+
+def test_unreachable_database_is_a_clear_error():
+    done = run("migrate", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert done.returncode == 1
+    assert "cannot reach the database" in done.stderr
+
+
+def test_supabase_seed_sql_fits_the_schema(fresh_db_url):
+    seed_sql = (ROOT / "supabase" / "seed.sql").read_text()
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute(seed_sql)
+        conn.execute(seed_sql)  # idempotent, like `supabase db reset` expects
+        counts = conn.execute(
+            "select (select count(*) from public.talents), (select count(*) from public.jobs),"
+            " (select count(*) from public.job_skills), (select count(*) from public.talent_skills)"
+        ).fetchone()
+    assert counts == (3, 3, 8, 7)
+
+
+def test_supabase_project_layout():
+    assert (ROOT / "supabase" / "migrations").resolve() == (ROOT / "migrations").resolve()
+    config = (ROOT / "supabase" / "config.toml").read_text()
+    import tomllib
+
+    parsed = tomllib.loads(config)
+    assert parsed["db"]["major_version"] >= 15
+    assert "matching" not in parsed["api"]["schemas"]
+    assert parsed["db"]["seed"]["sql_paths"] == ["./seed.sql"]
