@@ -1,0 +1,61 @@
+"""The docker compose setup is well-formed (validated by docker itself where it can)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker"):
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, timeout=30, check=False
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_compose_services_and_order():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "migrate", "worker"}
+    assert services["db"]["image"].startswith("pgvector/pgvector:")
+    assert services["migrate"]["command"] == ["matching", "migrate"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    worker_deps = services["worker"]["depends_on"]
+    assert worker_deps["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("migrate", "worker"):
+        assert "@db:5432/" in services[name]["environment"]["DATABASE_URL"]
+
+
+def test_dockerfile_installs_cpu_torch_and_ships_migrations():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "download.pytorch.org/whl/cpu" in dockerfile
+    assert "COPY migrations/" in dockerfile and "COPY supabase/" in dockerfile
+    assert "HF_HUB_OFFLINE=1" in dockerfile
+
+
+def test_docker_compose_config(tmp_path):
+    command = _compose_command()
+    if command is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    done = subprocess.run(
+        [*command, "config", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
