@@ -76,9 +76,9 @@ create table public.talents (
   remote_preference public.remote_preference not null default 'flexible',
   -- yearly gross amounts in salary_currency
   salary_min integer
-    constraint talents_salary_min_range check (salary_min between 0 and 10000000),
+    constraint talents_salary_min_range check (salary_min between 0 and 1000000000),
   salary_max integer
-    constraint talents_salary_max_range check (salary_max between 0 and 10000000),
+    constraint talents_salary_max_range check (salary_max between 0 and 1000000000),
   salary_currency text
     constraint talents_salary_currency_format check (salary_currency ~ '^[A-Z]{3}$'),
   open_to_work boolean not null default true,
@@ -123,9 +123,9 @@ create table public.jobs (
     constraint jobs_timezone_valid check (matching.is_valid_timezone(timezone)),
   remote_policy public.remote_policy not null default 'onsite',
   salary_min integer
-    constraint jobs_salary_min_range check (salary_min between 0 and 10000000),
+    constraint jobs_salary_min_range check (salary_min between 0 and 1000000000),
   salary_max integer
-    constraint jobs_salary_max_range check (salary_max between 0 and 10000000),
+    constraint jobs_salary_max_range check (salary_max between 0 and 1000000000),
   salary_currency text
     constraint jobs_salary_currency_format check (salary_currency ~ '^[A-Z]{3}$'),
   status public.job_status not null default 'draft',

@@ -217,7 +217,7 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
     (
         "salary max huge",
         "public.talents",
-        lambda i: talent(salary_min=1, salary_max=10_000_001, salary_currency="EUR"),
+        lambda i: talent(salary_min=1, salary_max=1_000_000_001, salary_currency="EUR"),
         "talents_salary_max_range",
     ),
     (
@@ -328,7 +328,7 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
     (
         "job salary max",
         "public.jobs",
-        lambda i: job(i["company"], salary_max=20_000_000, salary_currency="USD"),
+        lambda i: job(i["company"], salary_max=2_000_000_000, salary_currency="USD"),
         "jobs_salary_max_range",
     ),
     (
