@@ -1,0 +1,172 @@
+"""Python mirror of the SQL fallback scorer (`matching.fallback_score_pairs`).
+
+Production scores come from SQL, which works with no Python running. This
+mirror exists for two jobs only: labelling synthetic pairs for the initial
+model, and checking parity with the SQL (tests/test_fallback_parity.py keeps
+them equal to 1e-6). It reads the same features as the model, computed in
+float64, and combines them with the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.features import (
+    FEATURE_INDEX,
+    REMOTE_POLICIES,
+    JobFrame,
+    TalentFrame,
+    extract_pair_features,
+)
+from matching.models import RemotePolicy
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+#: Category weights of the overall score (they sum to 1).
+WEIGHTS: dict[str, float] = {
+    "skills": 0.35,
+    "experience": 0.20,
+    "location": 0.20,
+    "salary": 0.15,
+    "culture": 0.10,
+}
+#: Each failed hard constraint multiplies the score by this.
+CONSTRAINT_FACTOR = 0.8
+ONSITE_LIMIT_KM = 100.0
+HYBRID_LIMIT_KM = 300.0
+SALARY_RATIO_LIMIT = 1.2
+
+_ONSITE = REMOTE_POLICIES.index(RemotePolicy.ONSITE)
+_HYBRID = REMOTE_POLICIES.index(RemotePolicy.HYBRID)
+
+
+@dataclass(frozen=True)
+class FallbackScores:
+    """Scores of n pairs: `score` and each sub-score are arrays of length n."""
+
+    score: F64
+    sub_scores: dict[str, F64]
+    failed_constraints: list[list[str]]
+
+
+class FallbackMatcher:
+    """Rule-based scores for (talent, job) pairs, as `matching.fallback_score_pairs`."""
+
+    def score_pairs(
+        self, talents: TalentFrame, jobs: JobFrame, talent_rows: I64, job_rows: I64
+    ) -> FallbackScores:
+        x = extract_pair_features(talents, jobs, talent_rows, job_rows, dtype=np.float64)
+
+        def f(name: str) -> F64:
+            return x[:, FEATURE_INDEX[name]]
+
+        skills = 100.0 * (
+            0.5 * f("required_coverage")
+            + 0.25 * f("proficiency_alignment")
+            + 0.25 * f("skill_jaccard")
+        )
+        experience = 100.0 * np.minimum(
+            1.0,
+            np.maximum(
+                0.0,
+                0.5 * f("seniority_alignment")
+                + 0.5 * (1.0 - f("level_distance") / 4.0)
+                - 0.5 * f("underqualified_penalty")
+                - 0.25 * f("overqualified_penalty"),
+            ),
+        )
+        location = 100.0 * (
+            0.4 * f("remote_compatibility") + 0.4 * f("commute_fit") + 0.2 * f("timezone_overlap")
+        )
+        salary_missing = f("salary_missing") > 0
+        affordability = np.minimum(
+            1.0, np.maximum(0.0, 1.0 - 2.0 * np.maximum(0.0, f("salary_ratio") - 1.0))
+        )
+        salary = np.where(
+            salary_missing, 50.0, 100.0 * (0.4 * f("salary_iou") + 0.6 * affordability)
+        )
+        culture = (
+            100.0
+            * (f("industry_match") + f("company_size_match") + f("work_style_alignment"))
+            / 3.0
+        )
+
+        failed = self._constraints(x, talents, jobs, talent_rows, job_rows)
+        n_failed = np.array([len(c) for c in failed], dtype=np.float64)
+        weighted = (
+            WEIGHTS["skills"] * skills
+            + WEIGHTS["experience"] * experience
+            + WEIGHTS["location"] * location
+            + WEIGHTS["salary"] * salary
+            + WEIGHTS["culture"] * culture
+        )
+        score = np.minimum(100.0, np.maximum(0.0, weighted * np.power(CONSTRAINT_FACTOR, n_failed)))
+        return FallbackScores(
+            score=score,
+            sub_scores={
+                "skills": skills,
+                "experience": experience,
+                "location": location,
+                "salary": salary,
+                "culture": culture,
+            },
+            failed_constraints=failed,
+        )
+
+    @staticmethod
+    def _constraints(
+        x: NDArray[np.float64],
+        talents: TalentFrame,
+        jobs: JobFrame,
+        talent_rows: I64,
+        job_rows: I64,
+    ) -> list[list[str]]:
+        """Failed hard constraints per pair, in the SQL function's order.
+
+        Only rows that fail something take the Python loop; the tests run
+        thousands of pairs, where that is a handful of microseconds each.
+        """
+
+        def f(name: str) -> F64:
+            return x[:, FEATURE_INDEX[name]]
+
+        n_required = np.bincount(
+            np.repeat(np.arange(len(jobs), dtype=np.int64), jobs.skills.counts),
+            weights=jobs.skills.b,
+            minlength=len(jobs),
+        )[job_rows]
+        coverage = f("required_coverage")
+        km = f("distance_km")
+        located = f("location_missing") == 0
+        policy = jobs.remote_policy[job_rows]
+        level_gap = jobs.level[job_rows] - talents.level[talent_rows]
+        checks = [
+            (n_required > 0) & (coverage < 0.5),
+            (policy == _ONSITE) & located & (km > ONSITE_LIMIT_KM),
+            (policy == _HYBRID) & located & (km > HYBRID_LIMIT_KM),
+            f("remote_compatibility") <= 0.1,
+            (f("salary_missing") == 0) & (f("salary_ratio") > SALARY_RATIO_LIMIT),
+            level_gap >= 2,
+        ]
+        any_failed = np.logical_or.reduce(checks)
+        out: list[list[str]] = [[] for _ in range(len(talent_rows))]
+        for k in np.flatnonzero(any_failed):
+            reasons = out[k]
+            if checks[0][k]:
+                missing = round(n_required[k] - coverage[k] * n_required[k])
+                reasons.append(f"missing {missing} of {round(n_required[k])} required skills")
+            if checks[1][k]:
+                reasons.append(f"on-site job {int(np.floor(km[k]))} km away")
+            if checks[2][k]:
+                reasons.append(f"hybrid job {int(np.floor(km[k]))} km away")
+            if checks[3][k]:
+                reasons.append("wants remote work, job is on-site")
+            if checks[4][k]:
+                reasons.append("salary expectation above range")
+            if checks[5][k]:
+                reasons.append(f"under-qualified by {int(level_gap[k])} levels")
+        return out
