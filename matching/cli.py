@@ -150,6 +150,24 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.docs import FEATURES_DOC, features_markdown
+    from matching.settings import project_root
+
+    path = project_root() / FEATURES_DOC
+    text = features_markdown()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            raise CommandError(f"{FEATURES_DOC} is out of date; run `matching docs features`")
+        say(f"{FEATURES_DOC} is current")
+        return EXIT_OK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    say(f"wrote {FEATURES_DOC}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matching",
@@ -183,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="start the database, migrate and seed (safe to repeat)")
     demo.set_defaults(func=cmd_demo)
+
+    docs = sub.add_parser("docs", help="regenerate documentation derived from the code")
+    docs.add_argument("what", choices=("features",))
+    docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    docs.set_defaults(func=cmd_docs)
 
     wk = sub.add_parser("worker", help="run the procrastinate worker")
     wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")

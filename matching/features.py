@@ -270,7 +270,8 @@ FEATURES: tuple[Feature, ...] = (
         "salary_ratio",
         "salary",
         f"Talent's minimum / job's maximum salary (USD), capped at {SALARY_RATIO_CAP:g};"
-        f" 1 when either is missing.",
+        f" 1 when either is missing; against a job paying 0, 1 if the talent asks 0, else"
+        f" {SALARY_RATIO_CAP:g}.",
         0.0,
         SALARY_RATIO_CAP,
         "asks for {value:.2f}x the job's top salary",
@@ -826,7 +827,11 @@ def _salary_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[str,
     iou = np.where(
         union > 0, inter / np.where(union > 0, union, 1.0), (tmin == jmin).astype(np.float64)
     )
-    ratio = np.minimum(_div(tmin, jmax, SALARY_RATIO_CAP), SALARY_RATIO_CAP)
+    # a job paying 0 is out of reach unless the talent also asks for 0
+    zero_pay = np.where(tmin > 0, SALARY_RATIO_CAP, 1.0)
+    ratio = np.minimum(
+        np.where(jmax > 0, tmin / np.where(jmax > 0, jmax, 1.0), zero_pay), SALARY_RATIO_CAP
+    )
     return {
         "salary_iou": np.where(missing, 0.0, iou),
         "salary_ratio": np.where(missing, 1.0, ratio),

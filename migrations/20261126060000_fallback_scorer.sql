@@ -35,24 +35,22 @@ insert into matching.fx_rates (currency, units_per_usd) values
 -- Postgres reads '+05:30' as a POSIX zone (sign inverted), hence the parse.
 create function matching.utc_offset_hours(tz text)
 returns double precision
-language plpgsql
+language sql
 immutable
 parallel safe
-set search_path = ''
+-- no `set search_path` (the body names only pg_catalog functions): the
+-- planner inlines it into the scoring query
 as $$
-begin
-  if tz is null then
-    return null;
-  end if;
-  if tz ~ '^[+-][0-9]{2}:[0-5][0-9]$' then
-    return (case when left(tz, 1) = '-' then -1.0 else 1.0 end)
-           * (substr(tz, 2, 2)::double precision + substr(tz, 5, 2)::double precision / 60.0);
-  end if;
-  return extract(
-    epoch from (timestamptz '2026-01-15 12:00:00+00' at time zone tz)
-               - timestamp '2026-01-15 12:00:00'
-  )::double precision / 3600.0;
-end
+  select case
+    when tz ~ '^[+-][0-9]{2}:[0-5][0-9]$' then
+      (case when left(tz, 1) = '-' then -1.0 else 1.0 end)
+      * (substr(tz, 2, 2)::double precision + substr(tz, 5, 2)::double precision / 60.0)
+    else
+      extract(
+        epoch from (timestamptz '2026-01-15 12:00:00+00' at time zone tz)
+                   - timestamp '2026-01-15 12:00:00'
+      )::double precision / 3600.0
+  end
 $$;
 
 -- Talent remote preference x job remote policy (REMOTE_COMPATIBILITY in
@@ -65,13 +63,47 @@ returns double precision
 language sql
 immutable
 parallel safe
-set search_path = ''
+-- no `set search_path`: the body names no objects, and a SET clause would stop
+-- the planner from inlining it into the scoring query
 as $$
   select case preference
     when 'onsite' then case policy when 'onsite' then 1.0 when 'hybrid' then 0.7 else 0.4 end
     when 'hybrid' then case policy when 'onsite' then 0.6 when 'hybrid' then 1.0 else 0.8 end
     when 'remote' then case policy when 'onsite' then 0.1 when 'hybrid' then 0.5 else 1.0 end
     else 1.0  -- flexible
+  end::double precision
+$$;
+
+-- A set of work styles as a bitmask (bit i = i-th enum value), duplicates
+-- ignored; bit_count() of and/or of two masks gives intersection/union sizes.
+create function matching.work_style_mask(styles public.work_style[])
+returns integer
+language sql
+immutable
+parallel safe
+-- one expression, no `set search_path`: the planner inlines it
+as $$
+  -- bit order = enum order (WORK_STYLES in matching/features.py)
+  select (case when 'remote_first' = any (styles) then 1 else 0 end)
+       | (case when 'async' = any (styles) then 2 else 0 end)
+       | (case when 'office_centric' = any (styles) then 4 else 0 end)
+       | (case when 'flexible_hours' = any (styles) then 8 else 0 end)
+       | (case when 'collaborative' = any (styles) then 16 else 0 end)
+       | (case when 'autonomous' = any (styles) then 32 else 0 end)
+       | (case when 'structured' = any (styles) then 64 else 0 end)
+       | (case when 'fast_paced' = any (styles) then 128 else 0 end)
+$$;
+
+-- Position of a level on the junior..principal scale (0-4); inlinable.
+create function matching.level_rank(level public.experience_level)
+returns double precision
+language sql
+immutable
+parallel safe
+as $$
+  select case level
+    when 'junior' then 0.0 when 'mid' then 1.0 when 'senior' then 2.0
+    when 'lead' then 3.0 when 'principal' then 4.0
   end::double precision
 $$;
 
@@ -116,73 +148,103 @@ begin
     select p.t, p.j, p.ord
     from unnest(p_talent_ids, p_job_ids) with ordinality as p (t, j, ord)
   ),
-  talent_skill_counts as (
-    select ts.talent_id, count(*)::double precision as n
+  -- skills of the talents involved (few): hashed, so each (pair, job skill)
+  -- row finds the talent's entry without an index probe per row
+  tskills as materialized (
+    select ts.talent_id, ts.skill_id, ts.proficiency
     from public.talent_skills ts
     where ts.talent_id in (select distinct pairs.t from pairs)
-    group by ts.talent_id
+  ),
+  talent_skill_counts as (
+    select tk.talent_id, count(*)::double precision as n
+    from tskills tk
+    group by tk.talent_id
   ),
   -- one row per (pair, job skill) with the talent's entry for that skill, if any
   skill_stats as (
     select
       p.ord,
       count(js.skill_id)::double precision as n_job,
-      count(ts.skill_id)::double precision as shared,
+      count(tk.skill_id)::double precision as shared,
       count(js.skill_id) filter (where js.required)::double precision as n_required,
-      count(ts.skill_id) filter (where js.required)::double precision as covered,
+      count(tk.skill_id) filter (where js.required)::double precision as covered,
       -- filtered: least() ignores NULLs, so a missing skill would count as 1
-      coalesce(sum(least(1.0, ts.proficiency::double precision
+      coalesce(sum(least(1.0, tk.proficiency::double precision
                              / greatest(js.min_proficiency, 1)::double precision))
-                 filter (where ts.skill_id is not null), 0.0) as alignment_sum
+                 filter (where tk.skill_id is not null), 0.0) as alignment_sum
     from pairs p
     left join public.job_skills js on js.job_id = p.j
-    left join public.talent_skills ts on ts.talent_id = p.t and ts.skill_id = js.skill_id
+    left join tskills tk on tk.talent_id = p.t and tk.skill_id = js.skill_id
     group by p.ord
   ),
-  inputs as (
+  -- Per-entity attributes, computed once per talent and per job rather than
+  -- once per pair (one talent against 10,000 jobs repeats the talent).
+  talent_attrs as materialized (
+    select
+      t.id,
+      matching.level_rank(t.experience_level) as level,
+      t.years_experience::double precision as years,
+      t.latitude as lat, t.longitude as lon,
+      matching.utc_offset_hours(t.timezone) as tz,
+      t.remote_preference,
+      coalesce(t.salary_min, t.salary_max)::double precision / fx.units_per_usd as s_min,
+      coalesce(t.salary_max, t.salary_min)::double precision / fx.units_per_usd as s_max,
+      t.preferred_industries, t.preferred_company_sizes,
+      matching.work_style_mask(t.work_styles) as styles
+    from public.talents t
+    left join matching.fx_rates fx on fx.currency = t.salary_currency
+    where t.id in (select distinct pairs.t from pairs)
+  ),
+  job_attrs as materialized (
+    select
+      j.id,
+      matching.level_rank(j.experience_level) as level,
+      j.min_years::double precision as lo,
+      coalesce(j.max_years::double precision, j.min_years::double precision + 10.0) as hi,
+      j.latitude as lat, j.longitude as lon,
+      matching.utc_offset_hours(j.timezone) as tz,
+      j.remote_policy,
+      coalesce(j.salary_min, j.salary_max)::double precision / fx.units_per_usd as s_min,
+      coalesce(j.salary_max, j.salary_min)::double precision / fx.units_per_usd as s_max,
+      c.industry, c.size,
+      matching.work_style_mask(c.work_styles) as styles
+    from public.jobs j
+    join public.companies c on c.id = j.company_id
+    left join matching.fx_rates fx on fx.currency = j.salary_currency
+    where j.id in (select distinct pairs.j from pairs)
+  ),
+  -- materialized steps: Postgres does not share common subexpressions, and
+  -- inlining these CTEs would evaluate each expression once per reference
+  inputs as materialized (
     select
       p.ord, p.t, p.j,
       s.n_job, s.shared, s.n_required, s.covered, s.alignment_sum,
       coalesce(tc.n, 0.0) as n_talent,
-      (array_position(enum_range(null::public.experience_level), t.experience_level) - 1)
-        ::double precision as t_level,
-      (array_position(enum_range(null::public.experience_level), j.experience_level) - 1)
-        ::double precision as j_level,
-      t.years_experience::double precision as years,
-      j.min_years::double precision as lo,
-      coalesce(j.max_years::double precision, j.min_years::double precision + 10.0) as hi,
-      t.latitude as t_lat, t.longitude as t_lon, j.latitude as j_lat, j.longitude as j_lon,
-      matching.utc_offset_hours(t.timezone) as t_tz,
-      matching.utc_offset_hours(j.timezone) as j_tz,
-      j.remote_policy,
-      matching.remote_compatibility(t.remote_preference, j.remote_policy) as remote_fit,
-      coalesce(t.salary_min, t.salary_max)::double precision / tfx.units_per_usd as t_min,
-      coalesce(t.salary_max, t.salary_min)::double precision / tfx.units_per_usd as t_max,
-      coalesce(j.salary_min, j.salary_max)::double precision / jfx.units_per_usd as j_min,
-      coalesce(j.salary_max, j.salary_min)::double precision / jfx.units_per_usd as j_max,
+      ta.level as t_level, ja.level as j_level,
+      ta.years, ja.lo, ja.hi,
+      ta.lat as t_lat, ta.lon as t_lon, ja.lat as j_lat, ja.lon as j_lon,
+      ta.tz as t_tz, ja.tz as j_tz,
+      ja.remote_policy,
+      matching.remote_compatibility(ta.remote_preference, ja.remote_policy) as remote_fit,
+      ta.s_min as t_min, ta.s_max as t_max, ja.s_min as j_min, ja.s_max as j_max,
       case
-        when cardinality(t.preferred_industries) = 0 then 0.5
-        when c.industry = any (t.preferred_industries) then 1.0
+        when cardinality(ta.preferred_industries) = 0 then 0.5
+        when ja.industry = any (ta.preferred_industries) then 1.0
         else 0.0
       end as industry_fit,
       case
-        when cardinality(t.preferred_company_sizes) = 0 then 0.5
-        when c.size = any (t.preferred_company_sizes) then 1.0
+        when cardinality(ta.preferred_company_sizes) = 0 then 0.5
+        when ja.size = any (ta.preferred_company_sizes) then 1.0
         else 0.0
       end as size_fit,
-      (select count(*) from (select unnest(t.work_styles) intersect select unnest(c.work_styles)) x)
-        ::double precision as styles_shared,
-      (select count(*) from (select unnest(t.work_styles) union select unnest(c.work_styles)) x)
-        ::double precision as styles_union,
-      cardinality(t.work_styles) = 0 or cardinality(c.work_styles) = 0 as styles_missing
+      bit_count((ta.styles & ja.styles)::bit(32))::double precision as styles_shared,
+      bit_count((ta.styles | ja.styles)::bit(32))::double precision as styles_union,
+      ta.styles = 0 or ja.styles = 0 as styles_missing
     from pairs p
-    join public.talents t on t.id = p.t
-    join public.jobs j on j.id = p.j
-    join public.companies c on c.id = j.company_id
+    join talent_attrs ta on ta.id = p.t
+    join job_attrs ja on ja.id = p.j
     join skill_stats s on s.ord = p.ord
     left join talent_skill_counts tc on tc.talent_id = p.t
-    left join matching.fx_rates tfx on tfx.currency = t.salary_currency
-    left join matching.fx_rates jfx on jfx.currency = j.salary_currency
   ),
   features as (
     select
@@ -205,7 +267,7 @@ begin
         as salary_missing
     from inputs i
   ),
-  geo as (
+  geo as materialized (
     select
       f.*,
       case when f.location_missing then 0.0 else least(
@@ -222,7 +284,7 @@ begin
       end as tz_diff
     from features f
   ),
-  rules as (
+  rules as materialized (
     select
       g.*,
       case
@@ -244,7 +306,8 @@ begin
       case
         when g.salary_missing then 1.0
         when g.j_max > 0 then least(g.t_min / g.j_max, 5.0)
-        else 5.0
+        when g.t_min > 0 then 5.0
+        else 1.0
       end as salary_ratio,
       case when g.styles_missing then 0.5
         when g.styles_union > 0 then g.styles_shared / g.styles_union
@@ -415,6 +478,10 @@ end
 $$;
 
 revoke all on function matching.utc_offset_hours(text) from public;
+revoke all on function matching.level_rank(public.experience_level) from public;
+revoke all on function matching.work_style_mask(public.work_style[]) from public;
+grant execute on function matching.work_style_mask(public.work_style[]) to service_role;
+grant execute on function matching.level_rank(public.experience_level) to service_role;
 revoke all on function matching.remote_compatibility(public.remote_preference, public.remote_policy)
   from public;
 revoke all on function matching.fallback_score_pairs(uuid[], uuid[]) from public;

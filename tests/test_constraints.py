@@ -615,6 +615,18 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "job_embeddings_model_name_length",
     ),
     (
+        "fx currency",
+        "matching.fx_rates",
+        lambda i: {"currency": "usd", "units_per_usd": 1.0},
+        "fx_rates_currency_format",
+    ),
+    (
+        "fx rate",
+        "matching.fx_rates",
+        lambda i: {"currency": "XYZ", "units_per_usd": 0.0},
+        "fx_rates_units_positive",
+    ),
+    (
         "run trigger",
         "matching.training_runs",
         lambda i: {"trigger": "cron"},
