@@ -130,6 +130,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         say(f"seeded synthetic data in {report.total_seconds:.1f} s")
     with psycopg.connect(url) as conn:
         counts = existing_counts(conn)
+        active = conn.execute(
+            "select version from matching.model_versions where is_active"
+        ).fetchone()
+    if active:
+        say(f"model: {active[0]} is active")
+    else:
+        from matching.training import train_initial_model
+
+        say("no active model: training the initial model on synthetic pairs")
+        report = train_initial_model(url, seed=settings.seed, progress=lambda m: say(f"  {m}"))
+        say(
+            f"model: {report.version} activated (validation RMSE"
+            f" {report.metrics['holdout_rmse']:.2f}, MAE {report.metrics['holdout_mae']:.2f})"
+        )
     say(
         "marketplace: {talents:,} talents, {jobs:,} jobs, {companies:,} companies,"
         " {skills:,} skills".format(**counts)
@@ -147,6 +161,61 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     say("worker starting (Ctrl-C to stop)")
     with app.open():
         app.run_worker(queues=args.queues or None, concurrency=args.concurrency)
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.training import TrainingQualityError, train_initial_model
+
+    if not args.synthetic:
+        raise CommandError(
+            "training from feedback is not available yet; use --synthetic for the initial model"
+        )
+    url = resolve_url(settings)
+    try:
+        report = train_initial_model(
+            url,
+            n_pairs=args.pairs,
+            folds=args.folds,
+            seed=args.seed,
+            activate=not args.no_activate,
+            progress=say,
+        )
+    except TrainingQualityError as exc:
+        raise CommandError(str(exc)) from exc
+    m = report.metrics
+    say(
+        f"validation RMSE {m['holdout_rmse']:.2f}, MAE {m['holdout_mae']:.2f}"
+        f" (mean baseline {m['baseline_mean_rmse']:.2f}, random {m['baseline_random_rmse']:.2f})"
+    )
+    state = "registered and activated" if report.activated else "registered (not active)"
+    say(f"model {report.version} {state} in {report.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from matching import registry
+
+    url = resolve_url(settings)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if args.action == "list":
+            models = registry.list_models(conn)
+            if not models:
+                say("no models registered; run `matching train --synthetic`")
+            for m in models:
+                rmse = m.metrics.get("holdout_rmse")
+                say(
+                    f"{'*' if m.is_active else ' '} {m.version:<40}"
+                    f" trained {m.trained_at:%Y-%m-%d %H:%M}"
+                    f"  samples {m.training_samples:>7,}"
+                    + (f"  rmse {rmse:.2f}" if isinstance(rmse, int | float) else "")
+                )
+        elif args.action == "activate":
+            if not args.version:
+                raise CommandError("activate needs a version: `matching models activate VERSION`")
+            say(f"active model: {registry.activate(conn, args.version)}")
+        elif args.action == "rollback":
+            say(f"rolled back; active model: {registry.rollback(conn)}")
     return EXIT_OK
 
 
@@ -202,6 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the database, migrate and seed (safe to repeat)")
     demo.set_defaults(func=cmd_demo)
 
+    tr = sub.add_parser("train", help="train a model (initial: --synthetic)")
+    tr.add_argument("--synthetic", action="store_true", help="learn from synthetic pairs")
+    tr.add_argument("--pairs", type=_bounded_int(100, 1_000_000), default=6000)
+    tr.add_argument("--folds", type=_bounded_int(2, 10), default=5)
+    tr.add_argument("--seed", type=_bounded_int(0, 2**32 - 1), default=42)
+    tr.add_argument("--no-activate", action="store_true", help="register only")
+    tr.set_defaults(func=cmd_train)
+
+    models = sub.add_parser("models", help="list, activate or roll back model versions")
+    models.add_argument("action", choices=("list", "activate", "rollback"))
+    models.add_argument("version", nargs="?")
+    models.set_defaults(func=cmd_models)
+
     docs = sub.add_parser("docs", help="regenerate documentation derived from the code")
     docs.add_argument("what", choices=("features",))
     docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
@@ -223,6 +305,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, MigrationError, SeedError, embedded.EmbeddedPostgresError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except psycopg.errors.InsufficientPrivilege as exc:
+        print(f"error: permission denied: {exc.diag.message_primary}", file=sys.stderr)
+        return EXIT_FAILED
+    except psycopg.Error as exc:
+        if exc.sqlstate and exc.sqlstate.startswith("MT"):
+            # our own validation codes: the message is written for people
+            print(f"error [{exc.sqlstate}]: {exc.diag.message_primary}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
     except pydantic.ValidationError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return EXIT_FAILED

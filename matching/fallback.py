@@ -57,8 +57,19 @@ class FallbackMatcher:
     """Rule-based scores for (talent, job) pairs, as `matching.fallback_score_pairs`."""
 
     def score_pairs(
-        self, talents: TalentFrame, jobs: JobFrame, talent_rows: I64, job_rows: I64
+        self,
+        talents: TalentFrame,
+        jobs: JobFrame,
+        talent_rows: I64,
+        job_rows: I64,
+        *,
+        reasons: bool = True,
     ) -> FallbackScores:
+        """Scores of pairs (talents[talent_rows[k]], jobs[job_rows[k]]).
+
+        `reasons=False` skips writing the constraint sentences (the scores are
+        the same); labelling millions of pairs needs only the numbers.
+        """
         x = extract_pair_features(talents, jobs, talent_rows, job_rows, dtype=np.float64)
 
         def f(name: str) -> F64:
@@ -95,8 +106,13 @@ class FallbackMatcher:
             / 3.0
         )
 
-        failed = self._constraints(x, talents, jobs, talent_rows, job_rows)
-        n_failed = np.array([len(c) for c in failed], dtype=np.float64)
+        checks, n_required = self._checks(x, talents, jobs, talent_rows, job_rows)
+        n_failed = np.sum(checks, axis=0).astype(np.float64)
+        failed = (
+            self._reasons(x, checks, n_required, jobs, talents, talent_rows, job_rows)
+            if reasons
+            else [[] for _ in range(len(talent_rows))]
+        )
         weighted = (
             WEIGHTS["skills"] * skills
             + WEIGHTS["experience"] * experience
@@ -118,18 +134,14 @@ class FallbackMatcher:
         )
 
     @staticmethod
-    def _constraints(
+    def _checks(
         x: NDArray[np.float64],
         talents: TalentFrame,
         jobs: JobFrame,
         talent_rows: I64,
         job_rows: I64,
-    ) -> list[list[str]]:
-        """Failed hard constraints per pair, in the SQL function's order.
-
-        Only rows that fail something take the Python loop; the tests run
-        thousands of pairs, where that is a handful of microseconds each.
-        """
+    ) -> tuple[NDArray[np.bool_], F64]:
+        """One boolean row per hard constraint (in the SQL's order), True = failed."""
 
         def f(name: str) -> F64:
             return x[:, FEATURE_INDEX[name]]
@@ -139,34 +151,50 @@ class FallbackMatcher:
             weights=jobs.skills.b,
             minlength=len(jobs),
         )[job_rows]
-        coverage = f("required_coverage")
         km = f("distance_km")
         located = f("location_missing") == 0
         policy = jobs.remote_policy[job_rows]
         level_gap = jobs.level[job_rows] - talents.level[talent_rows]
-        checks = [
-            (n_required > 0) & (coverage < 0.5),
-            (policy == _ONSITE) & located & (km > ONSITE_LIMIT_KM),
-            (policy == _HYBRID) & located & (km > HYBRID_LIMIT_KM),
-            f("remote_compatibility") <= 0.1,
-            (f("salary_missing") == 0) & (f("salary_ratio") > SALARY_RATIO_LIMIT),
-            level_gap >= 2,
-        ]
-        any_failed = np.logical_or.reduce(checks)
+        checks = np.array(
+            [
+                (n_required > 0) & (f("required_coverage") < 0.5),
+                (policy == _ONSITE) & located & (km > ONSITE_LIMIT_KM),
+                (policy == _HYBRID) & located & (km > HYBRID_LIMIT_KM),
+                f("remote_compatibility") <= 0.1,
+                (f("salary_missing") == 0) & (f("salary_ratio") > SALARY_RATIO_LIMIT),
+                level_gap >= 2,
+            ]
+        ).reshape(6, len(job_rows))
+        return checks, n_required
+
+    @staticmethod
+    def _reasons(
+        x: NDArray[np.float64],
+        checks: NDArray[np.bool_],
+        n_required: F64,
+        jobs: JobFrame,
+        talents: TalentFrame,
+        talent_rows: I64,
+        job_rows: I64,
+    ) -> list[list[str]]:
+        """The failed constraints as sentences, worded exactly like the SQL."""
+        coverage = x[:, FEATURE_INDEX["required_coverage"]]
+        km = x[:, FEATURE_INDEX["distance_km"]]
+        level_gap = jobs.level[job_rows] - talents.level[talent_rows]
         out: list[list[str]] = [[] for _ in range(len(talent_rows))]
-        for k in np.flatnonzero(any_failed):
+        for k in np.flatnonzero(checks.any(axis=0)):
             reasons = out[k]
-            if checks[0][k]:
+            if checks[0, k]:
                 missing = round(n_required[k] - coverage[k] * n_required[k])
                 reasons.append(f"missing {missing} of {round(n_required[k])} required skills")
-            if checks[1][k]:
+            if checks[1, k]:
                 reasons.append(f"on-site job {int(np.floor(km[k]))} km away")
-            if checks[2][k]:
+            if checks[2, k]:
                 reasons.append(f"hybrid job {int(np.floor(km[k]))} km away")
-            if checks[3][k]:
+            if checks[3, k]:
                 reasons.append("wants remote work, job is on-site")
-            if checks[4][k]:
+            if checks[4, k]:
                 reasons.append("salary expectation above range")
-            if checks[5][k]:
+            if checks[5, k]:
                 reasons.append(f"under-qualified by {int(level_gap[k])} levels")
         return out

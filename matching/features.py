@@ -61,7 +61,10 @@ class Feature:
 
     `phrase` is a str.format template an explanation fills with the pair's
     value: `{value}` is the feature value, `{yes_no}` is "yes"/"no" for
-    indicators.
+    indicators. A feature whose value is only a stand-in when data is missing
+    says so instead: `unknown_phrase` applies when the indicator feature
+    named by `unknown_if` is 1, `neutral_phrase` when the value equals
+    `neutral` (a "no preference" value that never occurs otherwise).
     """
 
     name: str
@@ -70,6 +73,10 @@ class Feature:
     low: float
     high: float
     phrase: str
+    unknown_if: str | None = None
+    unknown_phrase: str | None = None
+    neutral: float | None = None
+    neutral_phrase: str | None = None
 
     @property
     def range_text(self) -> str:
@@ -78,7 +85,13 @@ class Feature:
 
         return f"[{fmt(self.low)}, {fmt(self.high)}]"
 
-    def sentence(self, value: float) -> str:
+    def sentence(self, value: float, row: Mapping[str, float] | None = None) -> str:
+        """What the value means for this pair; `row` (all features) lets a
+        stand-in for missing data read as "unknown"."""
+        if self.unknown_if and self.unknown_phrase and row and row.get(self.unknown_if, 0) >= 0.5:
+            return self.unknown_phrase
+        if self.neutral_phrase is not None and self.neutral is not None and value == self.neutral:
+            return self.neutral_phrase
         return self.phrase.format(value=value, yes_no="yes" if value >= 0.5 else "no")
 
 
@@ -137,7 +150,8 @@ FEATURES: tuple[Feature, ...] = (
         "skill_years_score",
         "skills",
         f"Mean over required skills (all job skills if none required) of"
-        f" min(1, talent's years on the skill / {SKILL_YEARS_FULL:g}); 0 for a missing skill.",
+        f" min(1, talent's years on the skill / {SKILL_YEARS_FULL:g}); 0 for a missing skill"
+        f" and when the job lists no skills.",
         0.0,
         1.0,
         "has {value:.0%} of the hands-on years the key skills call for",
@@ -203,7 +217,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "underqualified_penalty",
         "experience",
-        "max(levels below the job / 2, years short of the minimum / minimum), capped at 1.",
+        "max(levels below the job / 2, years short of the minimum / max(minimum, 1)), capped at 1.",
         0.0,
         1.0,
         "is under-qualified for the role ({value:.0%} penalty)",
@@ -215,6 +229,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         MAX_DISTANCE_KM,
         "lives {value:,.0f} km from the job",
+        unknown_if="location_missing",
+        unknown_phrase="distance unknown: a location is missing",
     ),
     Feature(
         "location_missing",
@@ -240,6 +256,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "can reach the job's office ({value:.0%} commute fit)",
+        unknown_if="location_missing",
+        unknown_phrase="commute not scored: a location is missing",
     ),
     Feature(
         "timezone_overlap",
@@ -249,6 +267,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "shares {value:.0%} of working hours with the team",
+        unknown_if="timezone_missing",
+        unknown_phrase="working hours not compared: a time zone is missing",
     ),
     Feature(
         "timezone_missing",
@@ -261,10 +281,13 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "salary_iou",
         "salary",
-        "Intersection over union of the two salary ranges in USD; 0 when either is missing.",
+        "Intersection over union of the two salary ranges in USD (a one-sided range is a"
+        " point); 0 when either is missing.",
         0.0,
         1.0,
         "salary ranges overlap by {value:.0%}",
+        unknown_if="salary_missing",
+        unknown_phrase="salaries not compared: a salary range is missing",
     ),
     Feature(
         "salary_ratio",
@@ -275,6 +298,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         SALARY_RATIO_CAP,
         "asks for {value:.2f}x the job's top salary",
+        unknown_if="salary_missing",
+        unknown_phrase="salaries not compared: a salary range is missing",
     ),
     Feature(
         "salary_missing",
@@ -292,6 +317,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "wants to work in this industry: {yes_no}",
+        neutral=NEUTRAL,
+        neutral_phrase="states no industry preference",
     ),
     Feature(
         "company_size_match",
@@ -301,6 +328,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "prefers companies of this size: {yes_no}",
+        neutral=NEUTRAL,
+        neutral_phrase="states no company-size preference",
     ),
     Feature(
         "work_style_alignment",
@@ -317,6 +346,8 @@ FEATURES: tuple[Feature, ...] = (
         -1.0,
         1.0,
         "profile and job text are {value:.0%} similar",
+        unknown_if="semantic_missing",
+        unknown_phrase="text similarity not computed",
     ),
     Feature(
         "semantic_missing",

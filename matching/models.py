@@ -671,6 +671,13 @@ class MatchExplanation(_Model):
         default_factory=list
     )
     base_value: float = 0.0
+    #: model output before clipping to 0-100: base_value + sum(contributions)
+    raw_score: float | None = None
+    #: every feature's SHAP contribution, so the explanation can be checked
+    #: against the score from stored data alone
+    contributions: Annotated[dict[str, float], Field(max_length=FEATURES_MAX)] = Field(
+        default_factory=dict
+    )
 
 
 class MatchResult(_Model):
