@@ -181,7 +181,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             activate=not args.no_activate,
             progress=say,
         )
-    except TrainingQualityError as exc:
+    except (TrainingQualityError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     m = report.metrics
     say(
@@ -304,24 +304,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except (CommandError, MigrationError, SeedError, embedded.EmbeddedPostgresError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except psycopg.errors.InsufficientPrivilege as exc:
-        print(f"error: permission denied: {exc.diag.message_primary}", file=sys.stderr)
-        return EXIT_FAILED
-    except psycopg.Error as exc:
-        if exc.sqlstate and exc.sqlstate.startswith("MT"):
-            # our own validation codes: the message is written for people
-            print(f"error [{exc.sqlstate}]: {exc.diag.message_primary}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
     except pydantic.ValidationError as exc:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     except psycopg.OperationalError as exc:
         print(f"error: cannot reach the database: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except psycopg.errors.InsufficientPrivilege as exc:
+        print(f"error: permission denied: {exc.diag.message_primary}", file=sys.stderr)
+    except psycopg.Error as exc:
+        if not (exc.sqlstate and exc.sqlstate.startswith("MT")):
+            raise
+        # our own validation codes: the message is written for people
+        print(f"error [{exc.sqlstate}]: {exc.diag.message_primary}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -50,9 +50,14 @@ def sub_score(contribution: float) -> float:
     return 100.0 / (1.0 + math.exp(-contribution / SUB_SCORE_SCALE))
 
 
-def factor_sentence(feature_index: int, value: float, contribution: float) -> str:
-    """ "+4.2 points: covers 80% of the required skills"."""
-    text = FEATURES[feature_index].sentence(value)
+def factor_sentence(feature_index: int, row: NDArray[np.floating[Any]], contribution: float) -> str:
+    """A reason a person can read, e.g. "+4.2 points: covers 80% of the required skills".
+
+    The whole feature row is passed so a stand-in value (missing data, no
+    preference) reads as such instead of as a measurement.
+    """
+    values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
+    text = FEATURES[feature_index].sentence(float(row[feature_index]), values)
     return f"{contribution:+.1f} points: {text}"
 
 

@@ -126,3 +126,33 @@ def test_supabase_project_layout():
     assert parsed["db"]["major_version"] >= 15
     assert "matching" not in parsed["api"]["schemas"]
     assert parsed["db"]["seed"]["sql_paths"] == ["./seed.sql"]
+
+
+def test_train_synthetic_and_manage_models(fresh_db_url):
+    env = {"DATABASE_URL": fresh_db_url}
+    assert run("seed", "--talents", "600", "--jobs", "150", env=env).returncode == 0
+    first = run("train", "--synthetic", "--pairs", "1500", "--folds", "2", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "validation RMSE" in first.stdout and "mean baseline" in first.stdout
+    assert "registered and activated" in first.stdout
+    version = first.stdout.rsplit("model ", 1)[1].split()[0]
+
+    listed = run("models", "list", env=env)
+    assert listed.returncode == 0 and f"* {version}" in listed.stdout
+
+    nothing_to_roll_back = run("models", "rollback", env=env)
+    assert nothing_to_roll_back.returncode == 1
+    assert "[MT404]" in nothing_to_roll_back.stderr
+
+    unknown = run("models", "activate", "no-such-version", env=env)
+    assert unknown.returncode == 1 and "[MT404]" in unknown.stderr
+
+    second = run("train", "--synthetic", "--pairs", "1500", "--folds", "2", "--seed", "9", env=env)
+    assert second.returncode == 0, second.stderr
+    rolled = run("models", "rollback", env=env)
+    assert rolled.returncode == 0 and version in rolled.stdout
+
+
+def test_train_without_synthetic_says_what_is_missing(fresh_db_url):
+    done = run("train", env={"DATABASE_URL": fresh_db_url})
+    assert done.returncode == 1 and "--synthetic" in done.stderr
