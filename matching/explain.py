@@ -47,7 +47,9 @@ class Attributions:
 
 
 def sub_score(contribution: float) -> float:
-    return 100.0 / (1.0 + math.exp(-contribution / SUB_SCORE_SCALE))
+    # clamped so math.exp cannot overflow on absurd inputs
+    z = max(-700.0, min(700.0, -contribution / SUB_SCORE_SCALE))
+    return 100.0 / (1.0 + math.exp(z))
 
 
 def factor_sentence(feature_index: int, row: NDArray[np.floating[Any]], contribution: float) -> str:
@@ -58,7 +60,8 @@ def factor_sentence(feature_index: int, row: NDArray[np.floating[Any]], contribu
     """
     values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
     text = FEATURES[feature_index].sentence(float(row[feature_index]), values)
-    return f"{contribution:+.1f} points: {text}"
+    shown = 0.0 if abs(contribution) < 0.05 else contribution  # never "-0.0"
+    return f"{shown:+.1f} points: {text}"
 
 
 class MatchExplainer:

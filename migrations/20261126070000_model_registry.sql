@@ -12,7 +12,7 @@ create table matching.model_activations (
     constraint model_activations_activated_by_length check (char_length(activated_by) between 1 and 200),
   reason text not null default 'activate'
     constraint model_activations_reason_values check (reason in ('activate', 'rollback', 'training')),
-  activated_at timestamptz not null default now()
+  activated_at timestamptz not null default clock_timestamp()
 );
 create index model_activations_version_idx on matching.model_activations (version);
 create index model_activations_previous_version_idx on matching.model_activations (previous_version);
@@ -79,7 +79,7 @@ begin
   end if;
   update matching.model_versions set is_active = false where is_active;
   update matching.model_versions
-    set is_active = true, activated_at = pg_catalog.now()
+    set is_active = true, activated_at = pg_catalog.clock_timestamp()
     where version = p_version;
   insert into matching.model_activations (version, previous_version, activated_by, reason)
     values (p_version, current_version, who, p_reason);
@@ -106,7 +106,9 @@ begin
   select a.previous_version into target
   from matching.model_activations a
   join matching.model_versions m on m.version = a.version and m.is_active
-  order by a.activated_at desc, a.id desc
+  -- ids are assigned under the advisory lock, so they follow commit order;
+  -- timestamps would follow transaction start
+  order by a.id desc
   limit 1;
   if target is null then
     raise exception using errcode = 'MT404', message = 'no previously active model to roll back to';

@@ -104,9 +104,7 @@ def test_the_model_learned_the_target(model, holdout):
 
 
 def test_float64_and_float32_inputs_score_alike(model, holdout):
-    np.testing.assert_array_equal(
-        model.predict(holdout), model.predict(holdout.astype(np.float64))
-    )
+    np.testing.assert_array_equal(model.predict(holdout), model.predict(holdout.astype(np.float64)))
 
 
 def test_empty_input_gives_empty_scores(model):
@@ -224,13 +222,22 @@ def test_text_that_is_not_a_lightgbm_model_is_refused(model, text):
 
 
 def test_a_model_text_that_starts_with_tree_but_is_corrupt_raises(model):
-    with pytest.raises(Exception):  # noqa: B017 - LightGBM raises its own error type
+    with pytest.raises(lgb.basic.LightGBMError):
         MatchingModel.from_text("tree\nthis is not a model", model.metadata.to_json())
 
 
 # -- no pickle -------------------------------------------------------------------
 
-BANNED_MODULES = {"pickle", "cPickle", "_pickle", "joblib", "dill", "cloudpickle", "shelve", "marshal"}
+BANNED_MODULES = {
+    "pickle",
+    "cPickle",
+    "_pickle",
+    "joblib",
+    "dill",
+    "cloudpickle",
+    "shelve",
+    "marshal",
+}
 
 
 @pytest.mark.parametrize("module", ["matching/model.py", "matching/registry.py"])
@@ -294,7 +301,15 @@ def test_the_target_columns_rank_highest_by_gain(model):
         ((19, N_FEATURES), 19, "at least 20"),
         ((0, N_FEATURES), 0, "at least 20"),
     ],
-    ids=["1-d", "too-few-columns", "too-many-columns", "3-d", "length-mismatch", "19-rows", "empty"],
+    ids=[
+        "1-d",
+        "too-few-columns",
+        "too-many-columns",
+        "3-d",
+        "length-mismatch",
+        "19-rows",
+        "empty",
+    ],
 )
 def test_train_refuses_bad_shapes(x_shape, y_len, message):
     x = np.zeros(x_shape, dtype=np.float32)
