@@ -152,7 +152,7 @@ def check_sentence(name: str, row: np.ndarray, contribution: float, sentence: st
     """Assert the sentence is right; return which kind of phrase it used."""
     f = FEATURES[FEATURE_INDEX[name]]
     value = float(row[FEATURE_INDEX[name]])
-    signed = f"{contribution:+.1f} points"
+    signed = f"{0.0 if abs(contribution) < 0.05 else contribution:+.1f} points"
     assert signed in sentence
     assert sentence == f"{signed}: {expected_text(name, row)}"
     if sentence.endswith(f.unknown_phrase or "\0"):
