@@ -155,12 +155,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from worker.app import build_app
+    from worker.main import run
 
-    app = build_app(resolve_url(settings), settings)
+    resolve_url(settings)  # start the embedded server first when it is the database
     say("worker starting (Ctrl-C to stop)")
-    with app.open():
-        app.run_worker(queues=args.queues or None, concurrency=args.concurrency)
+    run(settings, args.queues, args.concurrency or settings.worker_concurrency)
     return EXIT_OK
 
 
@@ -291,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     wk = sub.add_parser("worker", help="run the procrastinate worker")
     wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")
-    wk.add_argument("--concurrency", type=_bounded_int(1, 64), default=1)
+    wk.add_argument("--concurrency", type=_bounded_int(1, 64), default=None)
     wk.set_defaults(func=cmd_worker)
     return parser
 

@@ -23,6 +23,9 @@ from psycopg import sql
 from matching.settings import Settings, get_settings
 
 MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
+#: procrastinate's tables live here. Fixed, because SQL in the migrations
+#: (the enqueue function) names it.
+PROCRASTINATE_SCHEMA = "procrastinate"
 # One lock for every migrating process: concurrent `matching migrate` runs
 # (several worker containers starting at once) take turns.
 ADVISORY_LOCK_KEY = 0x6D61_7463  # "matc"
@@ -101,11 +104,11 @@ def migrate(
                 _apply(conn, migration)
                 report.applied.append(label)
                 say(f"applied {label} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-            if _install_procrastinate_if_missing(conn, settings.procrastinate_schema):
+            if _install_procrastinate_if_missing(conn, PROCRASTINATE_SCHEMA):
                 report.procrastinate_installed = True
                 say(
                     f"installed procrastinate {procrastinate.__version__} "
-                    f"in schema {settings.procrastinate_schema}"
+                    f"in schema {PROCRASTINATE_SCHEMA}"
                 )
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))

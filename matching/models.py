@@ -678,6 +678,8 @@ class MatchExplanation(_Model):
     contributions: Annotated[dict[str, float], Field(max_length=FEATURES_MAX)] = Field(
         default_factory=dict
     )
+    #: rule-based (fallback) scores: the hard constraints the pair failed
+    failed_constraints: Annotated[list[str], Field(max_length=10)] = Field(default_factory=list)
 
 
 class MatchResult(_Model):

@@ -106,6 +106,8 @@ def seed(
 
         started = time.perf_counter()
         with conn.transaction():
+            # One backfill job after the load instead of a rematch job per row.
+            conn.execute("select set_config('matching.skip_enqueue', 'on', true)")
             if replace:
                 conn.execute(
                     sql.SQL("truncate {} cascade").format(
@@ -130,6 +132,11 @@ def seed(
             conn.execute(
                 "select setval(pg_get_serial_sequence('public.skills', 'id'),"
                 " greatest((select max(id) from public.skills), 1))"
+            )
+            # the worker embeds everything, then rematches everyone, in batches
+            conn.execute(
+                "select matching.enqueue_task('backfill', 'maintenance', 'backfill',"
+                " '{\"kind\": \"job\"}'::jsonb)"
             )
         report.load_seconds = time.perf_counter() - started
         conn.execute("analyze")

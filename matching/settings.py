@@ -39,23 +39,55 @@ class Settings(BaseSettings):
     )
     migrations_dir: Path = Field(default_factory=lambda: project_root() / "migrations")
     auth_shim: Path = Field(default_factory=lambda: project_root() / "supabase" / "auth_shim.sql")
-    procrastinate_schema: str = Field(
-        default="procrastinate", description="Schema holding procrastinate's tables."
-    )
     log_level: str = Field(default="INFO")
     seed: int = Field(default=42, description="Seed of the synthetic data generator.")
+
+    # ranking pipeline
+    candidates_k: int = Field(
+        default=200, ge=1, le=2000, description="Candidates retrieved from the ANN index."
+    )
+    stored_matches: int = Field(
+        default=50, ge=1, le=500, description="Matches stored (and explained) per entity."
+    )
+    slow_rematch_seconds: float = Field(
+        default=3.0, gt=0, description="A rematch slower than this logs its stage breakdown."
+    )
+
+    # worker
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    worker_stalled_seconds: float = Field(
+        default=30.0, gt=0, description="A job whose worker is silent this long is requeued."
+    )
+    metrics_port: int = Field(
+        default=9464, ge=0, le=65535, description="Prometheus port of the worker; 0 disables."
+    )
+    retry_max_attempts: int = Field(default=5, ge=1, le=20)
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    db_pool_size: int = Field(default=4, ge=1, le=64)
+    # Text embeddings (matching/embedding.py) and ANN retrieval (matching/embedding_store.py).
+    embedding_batch_size: int = Field(
+        default=64, ge=1, le=1024, description="Texts per forward pass of the embedding model."
+    )
+    embedding_cache_size: int = Field(
+        default=20_000,
+        ge=0,
+        description="Vectors kept in the in-process LRU cache (keyed by text sha256); 0 disables.",
+    )
+    embedding_threads: int = Field(
+        default=2, ge=1, le=256, description="torch.set_num_threads for the embedding model."
+    )
+    ann_ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="hnsw.ef_search floor for ANN queries; raised to k when k is larger.",
+    )
 
     @field_validator("database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
-
-    @field_validator("procrastinate_schema")
-    @classmethod
-    def _plain_identifier(cls, value: str) -> str:
-        if not value.isidentifier() or value.lower() != value:
-            raise ValueError("must be a lower-case SQL identifier")
-        return value
 
 
 @lru_cache(maxsize=1)

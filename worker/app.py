@@ -1,12 +1,13 @@
 """The procrastinate app.
 
-Its connections use search_path = the procrastinate schema, because
-procrastinate's SQL is unqualified and its tables live in their own schema
-(`matching migrate` installs them there), out of the API's reach.
+Its connections use search_path = procrastinate, because procrastinate's SQL
+is unqualified and its tables live in their own schema (`matching migrate`
+installs them there), out of the API's reach.
 
-`matching worker` runs it. `procrastinate --app=worker.app.app worker` works
-too: the database is resolved by the same rule as everywhere else
-(DATABASE_URL, else the embedded server) when the app is first used.
+`matching worker` runs it (with logging, metrics and warm-up). Plain
+`procrastinate --app=worker.app.app worker` works too: the database is
+resolved by the same rule as everywhere else (DATABASE_URL, else the
+embedded server) when the app is first used.
 """
 
 from __future__ import annotations
@@ -14,23 +15,31 @@ from __future__ import annotations
 import procrastinate
 
 from matching.db import resolve_url
+from matching.migrate import PROCRASTINATE_SCHEMA
 from matching.settings import Settings, get_settings
+from worker.tasks import blueprint
+
+NAMESPACE = "matching"
 
 
-def build_connector(url: str, settings: Settings | None = None) -> procrastinate.PsycopgConnector:
-    settings = settings or get_settings()
+def build_connector(url: str) -> procrastinate.PsycopgConnector:
     return procrastinate.PsycopgConnector(
         conninfo=url,
-        kwargs={"options": f"-c search_path={settings.procrastinate_schema}"},
+        kwargs={"options": f"-c search_path={PROCRASTINATE_SCHEMA}"},
     )
 
 
 def build_app(url: str | None = None, settings: Settings | None = None) -> procrastinate.App:
     settings = settings or get_settings()
-    return procrastinate.App(
-        connector=build_connector(url or resolve_url(settings), settings),
-        import_paths=["worker.tasks"],
+    app = procrastinate.App(
+        connector=build_connector(url or resolve_url(settings)),
+        worker_defaults={
+            "update_heartbeat_interval": settings.worker_heartbeat_seconds,
+            "stalled_worker_timeout": settings.worker_stalled_seconds,
+        },
     )
+    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    return app
 
 
 def __getattr__(name: str) -> procrastinate.App:

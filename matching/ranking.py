@@ -1,0 +1,350 @@
+"""The ranking pipeline: one entity in, its match rows written.
+
+For a talent (a job is symmetric):
+
+    load -> embed (only if the text fingerprint changed) -> retrieve top-K open
+    jobs by cosine from the HNSW index -> features for all candidates at once
+    -> model scores -> SHAP explanations for the rows that will be stored ->
+    write in one transaction
+
+Rows stored for the entity: its best `stored_matches` candidates, plus every
+pair already stored for it (they came from the other side's lists and are
+rescored, since this entity changed). Pairs with a closed job or a talent who
+left the market are deleted. A pair has one row whichever side wrote it, and
+the same score from either side (same features, same model).
+
+Without an active model the scores come from the SQL fallback scorer and
+the rows say source = 'fallback'.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+from uuid import UUID
+
+import numpy as np
+import psycopg
+import structlog
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from matching import embedding_store
+from matching.embedding import TextEmbedder
+from matching.explain import MatchExplainer
+from matching.features import extract_pair_features
+from matching.loaders import load_fx_rates, load_jobs, load_talents
+from matching.models import MatchExplanation
+from matching.registry import ActiveModel
+from matching.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+Kind = Literal["talent", "job"]
+STAGES = ("load", "embed", "retrieve", "featurise", "predict", "explain", "write")
+
+
+@dataclass
+class RematchResult:
+    kind: Kind
+    entity_id: UUID
+    outcome: Literal["matched", "removed", "missing"]
+    source: str | None = None
+    model_version: str | None = None
+    candidates: int = 0
+    stored: int = 0
+    deleted: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+
+class RankingPipeline:
+    """Rematches entities; one instance per worker process (thread-safe).
+
+    The pool's connections are in autocommit mode: reads see the latest
+    committed data, and every write is an explicit transaction.
+    """
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        embedder: TextEmbedder,
+        active_model: ActiveModel,
+        settings: Settings | None = None,
+    ) -> None:
+        self.pool = pool
+        self.embedder = embedder
+        self.active_model = active_model
+        self.settings = settings or get_settings()
+
+    # -- public entry points --------------------------------------------
+
+    def rematch_talent(self, talent_id: UUID) -> RematchResult:
+        return self._rematch("talent", talent_id)
+
+    def rematch_job(self, job_id: UUID) -> RematchResult:
+        return self._rematch("job", job_id)
+
+    # -- the pipeline ------------------------------------------------------
+
+    def _rematch(self, kind: Kind, entity_id: UUID) -> RematchResult:
+        watch = Stopwatch()
+        result = RematchResult(kind=kind, entity_id=entity_id, outcome="matched")
+        with self.pool.connection() as conn:
+            with watch.stage("load"):
+                state = _entity_state(conn, kind, entity_id)
+            if state is None:
+                result.outcome = "missing"  # deleted since the job was queued
+            elif not state:
+                with watch.stage("write"):
+                    result.deleted = _remove_from_market(conn, kind, entity_id)
+                result.outcome = "removed"
+            else:
+                self._match(conn, kind, entity_id, watch, result)
+        result.timings = watch.timings
+        self._log(result)
+        return result
+
+    def _match(
+        self,
+        conn: psycopg.Connection,
+        kind: Kind,
+        entity_id: UUID,
+        watch: Stopwatch,
+        result: RematchResult,
+    ) -> None:
+        s = self.settings
+        with watch.stage("embed"):
+            embedding_store.ensure_embeddings(conn, self.embedder, kind, [entity_id])
+            vectors = (
+                embedding_store.talent_vectors(conn, [entity_id])
+                if kind == "talent"
+                else embedding_store.job_vectors(conn, [entity_id])
+            )
+            vector = vectors[entity_id]
+        with watch.stage("retrieve"):
+            if kind == "talent":
+                nearest = embedding_store.nearest_jobs(conn, vector, k=s.candidates_k)
+            else:
+                nearest = embedding_store.nearest_talents(conn, vector, k=s.candidates_k)
+            other_col = "job_id" if kind == "talent" else "talent_id"
+            own_col = "talent_id" if kind == "talent" else "job_id"
+            existing = [
+                r[0]
+                for r in conn.execute(
+                    f"select {other_col} from public.matches where {own_col} = %s",  # noqa: S608
+                    (entity_id,),
+                )
+            ]
+        similarity = dict(nearest)
+        candidates = [other for other, _ in nearest]
+        others = list(dict.fromkeys(candidates + existing))
+        result.candidates = len(candidates)
+
+        with watch.stage("featurise"):
+            fx = load_fx_rates(conn)
+            open_others = _open_counterparts(conn, kind, others)
+            missing_sim = [o for o in open_others if o not in similarity]
+            if missing_sim:
+                other_vectors = (
+                    embedding_store.job_vectors(conn, missing_sim)
+                    if kind == "talent"
+                    else embedding_store.talent_vectors(conn, missing_sim)
+                )
+                for other, vec in other_vectors.items():
+                    similarity[other] = float(np.dot(vec, vector))
+            if kind == "talent":
+                talents = load_talents(conn, [entity_id], fx)
+                jobs = load_jobs(conn, open_others, fx)
+                t_rows = np.zeros(len(open_others), dtype=np.int64)
+                j_rows = np.arange(len(open_others), dtype=np.int64)
+            else:
+                talents = load_talents(conn, open_others, fx)
+                jobs = load_jobs(conn, [entity_id], fx)
+                t_rows = np.arange(len(open_others), dtype=np.int64)
+                j_rows = np.zeros(len(open_others), dtype=np.int64)
+            semantic = np.array([similarity.get(o, np.nan) for o in open_others])
+            x = extract_pair_features(talents, jobs, t_rows, j_rows, semantic)
+
+        with watch.stage("predict"):
+            model = self.active_model.get(conn)
+            if model is not None:
+                scores = model.predict(x)
+            else:
+                fallback = _fallback_scores(conn, kind, entity_id, open_others)
+                scores = np.array([fallback[o][0] for o in open_others])
+        # the best candidates, plus every pair already stored for this entity
+        candidate_set = set(candidates)
+        existing_set = set(existing)
+        order = np.argsort(-scores, kind="stable")
+        best = [int(i) for i in order if open_others[i] in candidate_set][: s.stored_matches]
+        keep = sorted(set(best) | {i for i, o in enumerate(open_others) if o in existing_set})
+
+        with watch.stage("explain"):
+            if model is not None:
+                explanations = MatchExplainer(model).explain(x[keep])
+            else:
+                explanations = [
+                    MatchExplanation(
+                        sub_scores=fallback[open_others[i]][1],
+                        failed_constraints=fallback[open_others[i]][2],
+                    )
+                    for i in keep
+                ]
+
+        with watch.stage("write"):
+            rows = []
+            for pos, i in enumerate(keep):
+                other = open_others[i]
+                talent_id, job_id = (entity_id, other) if kind == "talent" else (other, entity_id)
+                rows.append(
+                    (
+                        talent_id,
+                        job_id,
+                        float(scores[i]),
+                        "ml" if model is not None else "fallback",
+                        model.version if model is not None else None,
+                        Jsonb(explanations[pos].model_dump(mode="json", exclude_defaults=True)),
+                        [float(v) for v in x[i]],
+                    )
+                )
+            result.deleted = _write_matches(conn, kind, entity_id, rows)
+        result.stored = len(rows)
+        result.source = "ml" if model is not None else "fallback"
+        result.model_version = model.version if model is not None else None
+
+    def _log(self, result: RematchResult) -> None:
+        fields = {
+            "kind": result.kind,
+            "entity_id": str(result.entity_id),
+            "outcome": result.outcome,
+            "source": result.source,
+            "model_version": result.model_version,
+            "candidates": result.candidates,
+            "stored": result.stored,
+            "deleted": result.deleted,
+            "seconds": round(result.seconds, 4),
+            **{f"{k}_ms": round(v * 1000, 2) for k, v in result.timings.items()},
+        }
+        if result.seconds > self.settings.slow_rematch_seconds:
+            log.warning("rematch_slow", **fields)
+        else:
+            log.info("rematch", **fields)
+
+
+# -- SQL helpers -----------------------------------------------------------
+
+
+def _entity_state(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -> bool | None:
+    """None: gone; False: not in the market (closed job, talent not open to work)."""
+    query = (
+        "select open_to_work from public.talents where id = %s"
+        if kind == "talent"
+        else "select status = 'open' from public.jobs where id = %s"
+    )
+    row = conn.execute(query, (entity_id,)).fetchone()
+    return None if row is None else bool(row[0])
+
+
+def _open_counterparts(conn: psycopg.Connection, kind: Kind, ids: list[UUID]) -> list[UUID]:
+    """The ids (order kept) whose entity is still in the market."""
+    if not ids:
+        return []
+    query = (
+        "select id from public.jobs where id = any(%s) and status = 'open'"
+        if kind == "talent"
+        else "select id from public.talents where id = any(%s) and open_to_work"
+    )
+    alive = {r[0] for r in conn.execute(query, (ids,))}
+    return [i for i in ids if i in alive]
+
+
+def _remove_from_market(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -> int:
+    """A closed job or a talent who left: out of the ANN index and every list."""
+    col = "talent_id" if kind == "talent" else "job_id"
+    with conn.transaction():
+        deleted = conn.execute(
+            f"delete from public.matches where {col} = %s",  # noqa: S608
+            (entity_id,),
+        ).rowcount
+        if kind == "talent":
+            embedding_store.set_talent_matchable(conn, [entity_id], False)
+        else:
+            embedding_store.set_job_matchable(conn, [entity_id], False)
+    return deleted
+
+
+def _write_matches(
+    conn: psycopg.Connection, kind: Kind, entity_id: UUID, rows: list[tuple]
+) -> int:
+    """Upsert the entity's rows and drop its pairs with a counterpart that left,
+    in one transaction (a crash leaves the previous set intact)."""
+    with conn.transaction():
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into public.matches (talent_id, job_id, score, source, model_version,"
+                " explanation, features, computed_at)"
+                " values (%s, %s, %s, %s, %s, %s, %s, now())"
+                " on conflict (talent_id, job_id) do update set"
+                " score = excluded.score, source = excluded.source,"
+                " model_version = excluded.model_version, explanation = excluded.explanation,"
+                " features = excluded.features, computed_at = excluded.computed_at",
+                rows,
+            )
+        if kind == "talent":
+            deleted = conn.execute(
+                "delete from public.matches m using public.jobs j"
+                " where m.talent_id = %s and j.id = m.job_id and j.status <> 'open'",
+                (entity_id,),
+            ).rowcount
+        else:
+            deleted = conn.execute(
+                "delete from public.matches m using public.talents t"
+                " where m.job_id = %s and t.id = m.talent_id and not t.open_to_work",
+                (entity_id,),
+            ).rowcount
+    return deleted
+
+
+def _fallback_scores(
+    conn: psycopg.Connection, kind: Kind, entity_id: UUID, others: list[UUID]
+) -> dict[UUID, tuple[float, dict[str, float], list[str]]]:
+    """Rule-based scores from SQL (no model active): score, sub-scores, failed constraints."""
+    if not others:
+        return {}
+    talents = [entity_id] * len(others) if kind == "talent" else others
+    jobs = others if kind == "talent" else [entity_id] * len(others)
+    rows = conn.execute(
+        "select talent_id, job_id, score, skills_score, experience_score, location_score,"
+        " salary_score, culture_score, failed_constraints"
+        " from matching.fallback_score_pairs(%s::uuid[], %s::uuid[])",
+        (talents, jobs),
+    ).fetchall()
+    out = {}
+    for t, j, score, sk, ex, lo, sa, cu, failed in rows:
+        other = j if kind == "talent" else t
+        out[other] = (
+            float(score),
+            {"skills": sk, "experience": ex, "location": lo, "salary": sa, "culture": cu},
+            list(failed),
+        )
+    return out

@@ -1,0 +1,53 @@
+"""What a worker process holds: a connection pool, the embedder, the active
+model and the ranking pipeline. Built once, on first use, per process."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from matching.db import resolve_url
+from matching.embedding import TextEmbedder
+from matching.ranking import RankingPipeline
+from matching.registry import ActiveModel
+from matching.settings import Settings, get_settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: ConnectionPool
+    embedder: TextEmbedder
+    active_model: ActiveModel
+    pipeline: RankingPipeline
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            settings = get_settings()
+            pool = ConnectionPool(
+                resolve_url(settings),
+                min_size=1,
+                max_size=settings.db_pool_size,
+                kwargs={"autocommit": True},
+                open=True,
+                name="matching-worker",
+            )
+            embedder = TextEmbedder()
+            active = ActiveModel()
+            _runtime = Runtime(
+                settings=settings,
+                pool=pool,
+                embedder=embedder,
+                active_model=active,
+                pipeline=RankingPipeline(pool, embedder, active, settings),
+            )
+        return _runtime
