@@ -615,6 +615,18 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "job_embeddings_model_name_length",
     ),
     (
+        "activation by nobody",
+        "matching.model_activations",
+        lambda i: {"version": "v-test", "activated_by": ""},
+        "model_activations_activated_by_length",
+    ),
+    (
+        "activation reason",
+        "matching.model_activations",
+        lambda i: {"version": "v-test", "activated_by": "dba", "reason": "whim"},
+        "model_activations_reason_values",
+    ),
+    (
         "fx currency",
         "matching.fx_rates",
         lambda i: {"currency": "usd", "units_per_usd": 1.0},
