@@ -28,7 +28,9 @@ REMATCH_SECONDS = Histogram(
 EMBEDDING_CACHE_HIT_RATIO = Gauge(
     "matching_embedding_cache_hit_ratio", "Share of embedding requests served from the cache."
 )
-ACTIVE_MODEL = Gauge("matching_active_model_info", "The model version in use (value 1).", ["version"])
+ACTIVE_MODEL = Gauge(
+    "matching_active_model_info", "The model version in use (value 1).", ["version"]
+)
 FALLBACK_SHARE = Gauge(
     "matching_fallback_share", "Share of match rows written in the last hour by the fallback."
 )
@@ -49,9 +51,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelName(level.upper())
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )

@@ -151,7 +151,7 @@ class RankingPipeline:
             existing = [
                 r[0]
                 for r in conn.execute(
-                    f"select {other_col} from public.matches where {own_col} = %s",  # noqa: S608
+                    f"select {other_col} from public.matches where {own_col} = %s",
                     (entity_id,),
                 )
             ]
@@ -283,7 +283,7 @@ def _remove_from_market(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -
     col = "talent_id" if kind == "talent" else "job_id"
     with conn.transaction():
         deleted = conn.execute(
-            f"delete from public.matches where {col} = %s",  # noqa: S608
+            f"delete from public.matches where {col} = %s",
             (entity_id,),
         ).rowcount
         if kind == "talent":
@@ -293,9 +293,7 @@ def _remove_from_market(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -
     return deleted
 
 
-def _write_matches(
-    conn: psycopg.Connection, kind: Kind, entity_id: UUID, rows: list[tuple]
-) -> int:
+def _write_matches(conn: psycopg.Connection, kind: Kind, entity_id: UUID, rows: list[tuple]) -> int:
     """Upsert the entity's rows and drop its pairs with a counterpart that left,
     in one transaction (a crash leaves the previous set intact)."""
     with conn.transaction():

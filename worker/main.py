@@ -27,6 +27,13 @@ from worker.tasks import requeue_stalled
 log = structlog.get_logger(__name__)
 
 QUEUES = ("rematch", "maintenance", "retrain")
+# age of the oldest runnable job, from procrastinate's 'deferred' events
+OLDEST_PENDING_SQL = """
+    select coalesce(extract(epoch from now() - min(e.at)), 0)
+    from procrastinate.procrastinate_jobs j
+    join procrastinate.procrastinate_events e on e.job_id = j.id and e.type = 'deferred'
+    where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())
+"""
 
 
 def warm_up() -> None:
@@ -40,7 +47,9 @@ def warm_up() -> None:
         texts = embedding_store.job_texts(conn, ids)
     rt.embedder.warm(list(texts.values()))
     log.info(
-        "worker_warm", model_version=model.version if model else None, jobs=len(ids),
+        "worker_warm",
+        model_version=model.version if model else None,
+        jobs=len(ids),
         seconds=round(time.perf_counter() - started, 2),
     )
 
@@ -55,13 +64,7 @@ def refresh_metrics_forever(interval: float = 15.0) -> None:
                     " where status = 'todo' group by queue_name"
                 ):
                     QUEUE_DEPTH.labels(queue).set(depth)
-                oldest = conn.execute(
-                    "select coalesce(extract(epoch from now() - min(coalesce(e.at, now()))), 0)"
-                    " from procrastinate.procrastinate_jobs j"
-                    " left join lateral (select min(at) as at from procrastinate.procrastinate_events"
-                    " where job_id = j.id and type = 'deferred') e on true"
-                    " where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())"
-                ).fetchone()[0]
+                oldest = conn.execute(OLDEST_PENDING_SQL).fetchone()[0]
                 OLDEST_PENDING.set(float(oldest))
                 share = conn.execute(
                     "select coalesce(avg((source = 'fallback')::int), 0) from public.matches"

@@ -45,6 +45,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg_pool.PoolTimeout,
 )
 BATCH = 500
+#: table and "still in the market" condition per entity kind (fixed strings)
+MARKET = {
+    "job": ("public.jobs", "status = 'open'"),
+    "talent": ("public.talents", "open_to_work"),
+}
 
 
 def _parse_uuid(value: str, name: str) -> UUID:
@@ -73,8 +78,12 @@ def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], Rema
             )
         TASKS.labels(task, "retry_scheduled").inc()
         log.warning(
-            "rematch_retry_scheduled", kind=kind, entity_id=entity_id, attempt=attempt + 1,
-            delay_seconds=delay, error=str(exc),
+            "rematch_retry_scheduled",
+            kind=kind,
+            entity_id=entity_id,
+            attempt=attempt + 1,
+            delay_seconds=delay,
+            error=str(exc),
         )
         return
     except Exception:
@@ -111,13 +120,11 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
     rt = get_runtime()
     started = time.perf_counter()
     with rt.pool.connection() as conn:
-        table, alive = (
-            ("public.jobs", "status = 'open'") if kind == "job" else ("public.talents", "open_to_work")
-        )
+        table, alive = MARKET[kind]
         ids = [
             r[0]
             for r in conn.execute(
-                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"  # noqa: S608
+                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
                 " order by id limit %s",
                 (after, after, BATCH),
             )
@@ -137,11 +144,14 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
         elif then_rematch:
             conn.execute(
                 "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',"
-                " '{\"kind\": \"talent\"}'::jsonb)"
+                ' \'{"kind": "talent"}\'::jsonb)'
             )
     TASKS.labels("backfill", "ok").inc()
     log.info(
-        "backfill_batch", kind=kind, entities=len(ids), embedded=embedded,
+        "backfill_batch",
+        kind=kind,
+        entities=len(ids),
+        embedded=embedded,
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -158,20 +168,20 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
         raise ValueError(f"kind must be job or talent, got {kind!r}")
     rt = get_runtime()
     with rt.pool.connection() as conn:
-        table, alive = (
-            ("public.jobs", "status = 'open'") if kind == "job" else ("public.talents", "open_to_work")
-        )
+        table, alive = MARKET[kind]
         ids = [
             r[0]
             for r in conn.execute(
-                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"  # noqa: S608
+                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
                 " order by id limit %s",
                 (after, after, BATCH),
             )
         ]
-        queued = conn.execute(
-            "select matching.enqueue_rematch(%s, %s)", (kind, ids)
-        ).fetchone()[0] if ids else 0
+        queued = (
+            conn.execute("select matching.enqueue_rematch(%s, %s)", (kind, ids)).fetchone()[0]
+            if ids
+            else 0
+        )
         if len(ids) == BATCH:
             nxt = {"kind": kind, "after": str(ids[-1])}
         elif kind == "talent":
