@@ -13,7 +13,7 @@ import pydantic
 from matching import embedded
 from matching.db import resolve_url
 from matching.migrate import MigrationError, migrate
-from matching.seed import SeedError, existing_counts, seed
+from matching.seed import SeedError, seed
 from matching.settings import Settings, get_settings
 
 EXIT_OK = 0
@@ -118,39 +118,17 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    started = time.perf_counter()
+    from matching.demo import DemoError, run_demo
+
     if settings.database_url:
         say("database: DATABASE_URL")
     else:
         server = embedded.start(settings.pgdata)
         say(f"database: embedded PostgreSQL (pid {server.pid}, data in {settings.pgdata})")
-    url = _migrate(settings)
-    report = seed(url, seed=settings.seed, if_empty=True, progress=lambda m: say(f"  {m}"))
-    if not report.skipped:
-        say(f"seeded synthetic data in {report.total_seconds:.1f} s")
-    with psycopg.connect(url) as conn:
-        counts = existing_counts(conn)
-        active = conn.execute(
-            "select version from matching.model_versions where is_active"
-        ).fetchone()
-    if active:
-        say(f"model: {active[0]} is active")
-    else:
-        from matching.training import train_initial_model
-
-        say("no active model: training the initial model on synthetic pairs")
-        report = train_initial_model(url, seed=settings.seed, progress=lambda m: say(f"  {m}"))
-        say(
-            f"model: {report.version} activated (validation RMSE"
-            f" {report.metrics['holdout_rmse']:.2f}, MAE {report.metrics['holdout_mae']:.2f})"
-        )
-    say(
-        "marketplace: {talents:,} talents, {jobs:,} jobs, {companies:,} companies,"
-        " {skills:,} skills".format(**counts)
-    )
-    say(f"demo done in {time.perf_counter() - started:.1f} s")
-    if not settings.database_url:
-        say("the embedded server keeps running; `matching db stop` stops it")
+    try:
+        run_demo(resolve_url(settings), settings, say)
+    except DemoError as exc:
+        raise CommandError(str(exc)) from exc
     return EXIT_OK
 
 

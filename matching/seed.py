@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from matching import synthetic
 
@@ -136,7 +137,8 @@ def seed(
             # the worker embeds everything, then rematches everyone, in batches
             conn.execute(
                 "select matching.enqueue_task('backfill', 'maintenance', 'backfill',"
-                " '{\"kind\": \"job\"}'::jsonb)"
+                " %s, null, -10)",
+                (Jsonb({"kind": "job"}),),
             )
         report.load_seconds = time.perf_counter() - started
         conn.execute("analyze")

@@ -43,7 +43,8 @@ create function matching.enqueue_jobs(
   p_lock_prefix text,
   p_arg_name text,
   p_scheduled_at timestamptz default null,
-  p_extra_args jsonb default '{}'::jsonb
+  p_extra_args jsonb default '{}'::jsonb,
+  p_priority integer default 0
 )
 returns integer
 language plpgsql
@@ -62,20 +63,32 @@ begin
   select
     p_queue,
     'matching:' || p_task,
-    0,
+    coalesce(p_priority, 0),
     p_lock_prefix || ':' || e.id::text,
     p_task || ':' || e.id::text,
     coalesce(p_extra_args, '{}'::jsonb) || pg_catalog.jsonb_build_object(p_arg_name, e.id::text),
     p_scheduled_at
   from (select distinct u.id from pg_catalog.unnest(p_entity_ids) as u (id) where u.id is not null) e
-  on conflict (queueing_lock) where status = 'todo' do nothing;
+  -- Coalesce with the pending job, but never let it keep a lower priority or
+  -- a later start than the new request: an edit that lands on a pending
+  -- bulk (rematch_all) or backoff job promotes it instead of waiting behind.
+  on conflict (queueing_lock) where status = 'todo' do update
+    set priority = greatest(procrastinate_jobs.priority, excluded.priority),
+        scheduled_at = case
+          when excluded.scheduled_at is null then null
+          else least(procrastinate_jobs.scheduled_at, excluded.scheduled_at)
+        end
+    where procrastinate_jobs.priority < excluded.priority
+       or (procrastinate_jobs.scheduled_at is not null
+           and (excluded.scheduled_at is null
+                or excluded.scheduled_at < procrastinate_jobs.scheduled_at));
   get diagnostics inserted = row_count;
   return inserted;
 end
 $$;
-revoke all on function matching.enqueue_jobs(text, text, uuid[], text, text, timestamptz, jsonb)
+revoke all on function matching.enqueue_jobs(text, text, uuid[], text, text, timestamptz, jsonb, integer)
   from public;
-grant execute on function matching.enqueue_jobs(text, text, uuid[], text, text, timestamptz, jsonb)
+grant execute on function matching.enqueue_jobs(text, text, uuid[], text, text, timestamptz, jsonb, integer)
   to service_role;
 
 -- One job that is not about a single entity (backfill, rematch_all, retrain).
@@ -86,7 +99,8 @@ create function matching.enqueue_task(
   p_queue text,
   p_queueing_lock text,
   p_args jsonb default '{}'::jsonb,
-  p_scheduled_at timestamptz default null
+  p_scheduled_at timestamptz default null,
+  p_priority integer default 0
 )
 returns bigint
 language plpgsql
@@ -102,18 +116,20 @@ begin
   end if;
   insert into procrastinate.procrastinate_jobs
     (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)
-  values (p_queue, 'matching:' || p_task, 0, p_queueing_lock, p_queueing_lock,
+  values (p_queue, 'matching:' || p_task, coalesce(p_priority, 0), p_queueing_lock, p_queueing_lock,
           coalesce(p_args, '{}'::jsonb), p_scheduled_at)
   on conflict (queueing_lock) where status = 'todo' do nothing
   returning id into job_id;
   return job_id;
 end
 $$;
-revoke all on function matching.enqueue_task(text, text, text, jsonb, timestamptz) from public;
-grant execute on function matching.enqueue_task(text, text, text, jsonb, timestamptz)
+revoke all on function matching.enqueue_task(text, text, text, jsonb, timestamptz, integer) from public;
+grant execute on function matching.enqueue_task(text, text, text, jsonb, timestamptz, integer)
   to service_role;
 
-create function matching.enqueue_rematch(p_kind text, p_ids uuid[])
+-- Edits come first (priority 0); bulk work (rematch_all) passes a lower
+-- priority so it never delays a user's fresh matches by more than one job.
+create function matching.enqueue_rematch(p_kind text, p_ids uuid[], p_priority integer default 0)
 returns integer
 language plpgsql
 volatile
@@ -122,15 +138,17 @@ set search_path = ''
 as $$
 begin
   if p_kind = 'talent' then
-    return matching.enqueue_jobs('rematch_talent', 'rematch', p_ids, 'talent', 'talent_id');
+    return matching.enqueue_jobs('rematch_talent', 'rematch', p_ids, 'talent', 'talent_id',
+                                 null, '{}'::jsonb, p_priority);
   elsif p_kind = 'job' then
-    return matching.enqueue_jobs('rematch_job', 'rematch', p_ids, 'job', 'job_id');
+    return matching.enqueue_jobs('rematch_job', 'rematch', p_ids, 'job', 'job_id',
+                                 null, '{}'::jsonb, p_priority);
   end if;
   raise exception using errcode = 'MT007', message = format('unknown entity kind %L', p_kind);
 end
 $$;
-revoke all on function matching.enqueue_rematch(text, uuid[]) from public;
-grant execute on function matching.enqueue_rematch(text, uuid[]) to service_role;
+revoke all on function matching.enqueue_rematch(text, uuid[], integer) from public;
+grant execute on function matching.enqueue_rematch(text, uuid[], integer) to service_role;
 
 -- Runs enqueue_rematch and swallows any error: the user's write must win.
 -- Bulk loaders that backfill afterwards (matching seed) set the transaction

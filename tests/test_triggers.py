@@ -161,3 +161,31 @@ def test_enqueue_functions_are_not_callable_by_api_roles(conn):
     conn.execute("set local role authenticated")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("select matching.enqueue_rematch('talent', array[%s::uuid])", (uuid.uuid4(),))
+
+
+def test_an_edit_promotes_a_pending_bulk_job(market, conn):
+    talent = an_open_talent(conn)
+    conn.execute("select matching.enqueue_rematch('talent', array[%s::uuid], -10)", (talent,))
+    conn.execute("update public.talents set headline = 'Promoted' where id = %s", (talent,))
+    rows = conn.execute(
+        "select priority from procrastinate.procrastinate_jobs"
+        " where status = 'todo' and queueing_lock = %s",
+        (f"rematch_talent:{talent}",),
+    ).fetchall()
+    assert rows == [(0,)]
+
+
+def test_an_edit_pulls_a_backoff_retry_forward(market, conn):
+    talent = an_open_talent(conn)
+    conn.execute(
+        "select matching.enqueue_jobs('rematch_talent', 'rematch', array[%s::uuid], 'talent',"
+        " 'talent_id', now() + interval '1 hour', '{\"attempt\": 1}'::jsonb)",
+        (talent,),
+    )
+    conn.execute("update public.talents set headline = 'Now please' where id = %s", (talent,))
+    rows = conn.execute(
+        "select scheduled_at from procrastinate.procrastinate_jobs"
+        " where status = 'todo' and queueing_lock = %s",
+        (f"rematch_talent:{talent}",),
+    ).fetchall()
+    assert rows == [(None,)]

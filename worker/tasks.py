@@ -45,6 +45,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg_pool.PoolTimeout,
 )
 BATCH = 500
+#: entities embedded per backfill job: small, so an edit waits ~1 s at most
+BACKFILL_BATCH = 64
+#: bulk work yields to edits (procrastinate runs higher priorities first)
+BULK_PRIORITY = -10
 #: table and "still in the market" condition per entity kind (fixed strings)
 MARKET = {
     "job": ("public.jobs", "status = 'open'"),
@@ -126,11 +130,11 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
             for r in conn.execute(
                 f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
                 " order by id limit %s",
-                (after, after, BATCH),
+                (after, after, BACKFILL_BATCH),
             )
         ]
         embedded = embedding_store.ensure_embeddings(conn, rt.embedder, kind, ids) if ids else 0
-        if len(ids) == BATCH:
+        if len(ids) == BACKFILL_BATCH:
             nxt = {"kind": kind, "after": str(ids[-1]), "then_rematch": then_rematch}
         elif kind == "job":
             nxt = {"kind": "talent", "after": None, "then_rematch": then_rematch}
@@ -138,13 +142,14 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
             nxt = None
         if nxt is not None:
             conn.execute(
-                "select matching.enqueue_task('backfill', 'maintenance', 'backfill', %s)",
-                (psycopg.types.json.Jsonb(nxt),),
+                "select matching.enqueue_task('backfill', 'maintenance', 'backfill', %s, null, %s)",
+                (psycopg.types.json.Jsonb(nxt), BULK_PRIORITY),
             )
         elif then_rematch:
             conn.execute(
                 "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',"
-                ' \'{"kind": "talent"}\'::jsonb)'
+                " %s, null, %s)",
+                (psycopg.types.json.Jsonb({"kind": "talent"}), BULK_PRIORITY),
             )
     TASKS.labels("backfill", "ok").inc()
     log.info(
@@ -178,7 +183,9 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
             )
         ]
         queued = (
-            conn.execute("select matching.enqueue_rematch(%s, %s)", (kind, ids)).fetchone()[0]
+            conn.execute(
+                "select matching.enqueue_rematch(%s, %s, %s)", (kind, ids, BULK_PRIORITY)
+            ).fetchone()[0]
             if ids
             else 0
         )
@@ -190,8 +197,9 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
             nxt = None
         if nxt is not None:
             conn.execute(
-                "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all', %s)",
-                (psycopg.types.json.Jsonb(nxt),),
+                "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all', %s,"
+                " null, %s)",
+                (psycopg.types.json.Jsonb(nxt), BULK_PRIORITY),
             )
     TASKS.labels("rematch_all", "ok").inc()
     log.info("rematch_all_batch", kind=kind, entities=len(ids), queued=queued)
