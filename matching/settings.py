@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=1, le=64)
     # Text embeddings (matching/embedding.py) and ANN retrieval (matching/embedding_store.py).
     embedding_batch_size: int = Field(
-        default=64, ge=1, le=1024, description="Texts per forward pass of the embedding model."
+        default=32, ge=1, le=1024, description="Texts per forward pass of the embedding model."
     )
     embedding_cache_size: int = Field(
         default=20_000,
