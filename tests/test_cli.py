@@ -67,11 +67,18 @@ def test_demo_twice_is_safe(blank_db_url):
     assert first.returncode == 0, first.stderr
     assert "applied the plain-Postgres auth shim" in first.stdout
     assert "marketplace: 1,500 talents, 300 jobs" in first.stdout
+    assert "activated (validation RMSE" in first.stdout
+    for out in (first.stdout,):
+        assert "top 5 matches:" in out
+        assert "edit -> fresh matches:" in out
+        assert " points: " in out  # the reasons are printed
     second = run("demo", env=env)
     assert second.returncode == 0, second.stderr
-    assert "migrations: up to date" in second.stdout
+    assert "migrations: 0 applied" in second.stdout
     assert "not seeding" in second.stdout
+    assert "is active" in second.stdout and "training the initial model" not in second.stdout
     assert "marketplace: 1,500 talents, 300 jobs" in second.stdout
+    assert "edit -> fresh matches:" in second.stdout
 
 
 def test_seed_refuses_non_empty_database_then_replaces(fresh_db_url):
