@@ -179,6 +179,9 @@ def _install_procrastinate_if_missing(conn: psycopg.Connection, schema: str) -> 
         conn.execute("select set_config('search_path', %s, true)", (schema,))
         conn.execute(SchemaManager.get_schema())
         conn.execute(sql.SQL("revoke all on schema {} from public").format(ident))
+        conn.execute(
+            sql.SQL("revoke execute on all functions in schema {} from public").format(ident)
+        )
         for role in ("anon", "authenticated"):
             has_role = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
             if has_role:
