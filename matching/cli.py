@@ -144,11 +144,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from matching.training import TrainingQualityError, train_initial_model
 
-    if not args.synthetic:
-        raise CommandError(
-            "training from feedback is not available yet; use --synthetic for the initial model"
-        )
     url = resolve_url(settings)
+    if not args.synthetic:
+        from matching.training import TrainingPipeline
+
+        report = TrainingPipeline(url, settings).run_training(
+            force=True, trigger="cli", progress=say
+        )
+        m = report.metrics
+        if m.get("candidate"):
+            say(f"candidate on held-out feedback: {m['candidate']}")
+            say(f"active model on the same rows: {m['active']}")
+        say(f"run {report.run_id}: {report.status} - {report.reason}")
+        if report.status == "activated":
+            say(f"model {report.candidate_version} activated; matches re-rank in the background")
+        return EXIT_OK if report.status in ("activated", "rejected") else EXIT_FAILED
     try:
         report = train_initial_model(
             url,
@@ -248,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the database, migrate and seed (safe to repeat)")
     demo.set_defaults(func=cmd_demo)
 
-    tr = sub.add_parser("train", help="train a model (initial: --synthetic)")
+    tr = sub.add_parser(
+        "train", help="retrain from feedback behind the gate, or --synthetic for the initial model"
+    )
     tr.add_argument("--synthetic", action="store_true", help="learn from synthetic pairs")
     tr.add_argument("--pairs", type=_bounded_int(100, 1_000_000), default=6000)
     tr.add_argument("--folds", type=_bounded_int(2, 10), default=5)

@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_seconds: float = Field(default=1.0, gt=0)
     db_pool_size: int = Field(default=4, ge=1, le=64)
+
+    # retraining from feedback
+    retrain_min_samples: int = Field(
+        default=100, ge=10, description="Feedback pairs needed before retraining."
+    )
+    retrain_margin: float = Field(
+        default=0.0, ge=-1, le=1, description="NDCG@10 the candidate must gain to be activated."
+    )
+    retrain_interval_days: int = Field(
+        default=7, ge=1, description="Unforced retraining runs at most this often."
+    )
     # Text embeddings (matching/embedding.py) and ANN retrieval (matching/embedding_store.py).
     embedding_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Texts per forward pass of the embedding model."

@@ -269,3 +269,317 @@ def train_initial_model(
         seconds=time.perf_counter() - started,
         cv=cv,
     )
+
+
+# ---------------------------------------------------------------------------
+# Retraining from feedback.
+# ---------------------------------------------------------------------------
+
+#: Graded labels on 0-100, by feedback type (what a user's action says about
+#: the match). Positive: shortlisted > applied > contacted > interested;
+#: negative: dismissed > rejected.
+FEEDBACK_LABELS: dict[str, float] = {
+    "shortlisted": 95.0,
+    "applied": 90.0,
+    "contacted": 85.0,
+    "interested": 75.0,
+    "dismissed": 10.0,
+    "rejected": 5.0,
+}
+NDCG_K = 10
+
+
+@dataclass
+class FeedbackData:
+    """One row per (talent, job) pair, ordered by when its label was decided."""
+
+    x: NDArray[np.float32]
+    y: NDArray[np.float64]
+    talent_group: NDArray[np.int64]
+    decided_at: list[datetime]
+    from_snapshot: int
+    recomputed: int
+
+
+# One pair, one label. Conflicts resolve by a fixed rule: a company signal
+# outranks a talent signal (it is the later, stronger step of the funnel), and
+# within the same side the latest feedback wins.
+_FEEDBACK_SQL = """
+    select distinct on (f.talent_id, f.job_id)
+        f.talent_id, f.job_id, f.feedback_type::text, f.created_at, f.features
+    from public.match_feedback f
+    order by f.talent_id, f.job_id, (f.actor = 'company') desc, f.created_at desc, f.id desc
+"""
+
+
+def feedback_training_data(conn: psycopg.Connection) -> FeedbackData:
+    """Labels from feedback; features from the snapshot the user saw, recomputed
+    only when a row has none (or one from an older feature list)."""
+    rows = conn.execute(_FEEDBACK_SQL).fetchall()
+    rows.sort(key=lambda r: (r[3], str(r[0]), str(r[1])))
+    n = len(rows)
+    x = np.zeros((n, N_FEATURES), dtype=np.float32)
+    missing: list[int] = []
+    for k, row in enumerate(rows):
+        snapshot = row[4]
+        if snapshot is not None and len(snapshot) == N_FEATURES:
+            x[k] = np.asarray(snapshot, dtype=np.float32)
+        else:
+            missing.append(k)
+    if missing:
+        x[missing] = _recompute_features(conn, [(rows[k][0], rows[k][1]) for k in missing])
+    talent_index: dict[Any, int] = {}
+    groups = np.array(
+        [talent_index.setdefault(r[0], len(talent_index)) for r in rows], dtype=np.int64
+    )
+    return FeedbackData(
+        x=x,
+        y=np.array([FEEDBACK_LABELS[r[2]] for r in rows], dtype=np.float64),
+        talent_group=groups,
+        decided_at=[r[3] for r in rows],
+        from_snapshot=n - len(missing),
+        recomputed=len(missing),
+    )
+
+
+def _recompute_features(
+    conn: psycopg.Connection, pairs: list[tuple[Any, Any]]
+) -> NDArray[np.float32]:
+    from matching import embedding_store
+
+    talent_ids = list(dict.fromkeys(p[0] for p in pairs))
+    job_ids = list(dict.fromkeys(p[1] for p in pairs))
+    fx = load_fx_rates(conn)
+    talents = load_talents(conn, talent_ids, fx)
+    jobs = load_jobs(conn, job_ids, fx)
+    t_index = {t: i for i, t in enumerate(talent_ids)}
+    j_index = {j: i for i, j in enumerate(job_ids)}
+    tv = embedding_store.talent_vectors(conn, talent_ids)
+    jv = embedding_store.job_vectors(conn, job_ids)
+    semantic = np.array(
+        [float(np.dot(tv[t], jv[j])) if t in tv and j in jv else np.nan for t, j in pairs]
+    )
+    return extract_pair_features(
+        talents,
+        jobs,
+        np.array([t_index[t] for t, _ in pairs], dtype=np.int64),
+        np.array([j_index[j] for _, j in pairs], dtype=np.int64),
+        semantic,
+    )
+
+
+def ndcg_at_k(
+    groups: NDArray[np.int64],
+    y_true: NDArray[np.float64],
+    y_score: NDArray[np.float64],
+    k: int = NDCG_K,
+) -> float:
+    """Mean NDCG@k over the lists (one per talent) that have at least two items
+    and some relevance; gains are the labels on 0-1, discounts log2(rank + 1)."""
+    scores = []
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if len(idx) < 2:
+            continue
+        rel = y_true[idx] / 100.0
+        discounts = 1.0 / np.log2(np.arange(2, min(k, len(idx)) + 2))
+        ranked = rel[np.argsort(-y_score[idx], kind="stable")][:k]
+        ideal = np.sort(rel)[::-1][:k]
+        idcg = float((ideal * discounts[: len(ideal)]).sum())
+        if idcg > 0:
+            scores.append(float((ranked * discounts[: len(ranked)]).sum()) / idcg)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+@dataclass
+class RetrainReport:
+    run_id: int
+    status: str
+    reason: str
+    candidate_version: str | None = None
+    previous_version: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class TimeSplit:
+    train: NDArray[np.int64]
+    validation: NDArray[np.int64]
+
+
+def time_split(data: FeedbackData, fraction: float = 0.2) -> TimeSplit:
+    """Train on the older feedback, validate on the newest `fraction`."""
+    n = len(data.y)
+    cut = n - max(1, round(n * fraction))
+    order = np.arange(n)  # rows are already ordered by decision time
+    return TimeSplit(train=order[:cut], validation=order[cut:])
+
+
+def evaluate(model: MatchingModel, data: FeedbackData, rows: NDArray[np.int64]) -> dict[str, float]:
+    predicted = model.predict(data.x[rows])
+    return {
+        "ndcg_at_10": ndcg_at_k(data.talent_group[rows], data.y[rows], predicted),
+        "rmse": rmse(predicted, data.y[rows]),
+        "mae": mae(predicted, data.y[rows]),
+    }
+
+
+class TrainingPipeline:
+    """Retrain from feedback, behind an evaluation gate; every run is recorded."""
+
+    def __init__(self, url: str, settings: Any | None = None) -> None:
+        from matching.settings import get_settings
+
+        self.url = url
+        self.settings = settings or get_settings()
+
+    def run_training(
+        self, force: bool = False, trigger: str = "cli", progress: Progress | None = None
+    ) -> RetrainReport:
+        say = progress or (lambda _msg: None)
+        started = time.perf_counter()
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            run_id = conn.execute(
+                "insert into matching.training_runs (trigger) values (%s) returning id", (trigger,)
+            ).fetchone()[0]
+            try:
+                report = self._run(conn, run_id, force, say)
+            except Exception as exc:
+                self._finish(conn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:2000], {})
+                raise
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _run(
+        self, conn: psycopg.Connection, run_id: int, force: bool, say: Progress
+    ) -> RetrainReport:
+        s = self.settings
+        if not force:
+            last = conn.execute(
+                "select max(finished_at) from matching.training_runs"
+                " where status in ('activated', 'rejected') and trigger <> 'synthetic'"
+            ).fetchone()[0]
+            if last is not None and (datetime.now(UTC) - last).days < s.retrain_interval_days:
+                reason = (
+                    f"not due: last training {last:%Y-%m-%d %H:%M} UTC, schedule is every"
+                    f" {s.retrain_interval_days} days (force to train now)"
+                )
+                return self._finish(conn, run_id, "skipped", reason, {})
+        data = feedback_training_data(conn)
+        n = len(data.y)
+        say(
+            f"{n:,} feedback pairs ({data.from_snapshot:,} from snapshots,"
+            f" {data.recomputed:,} recomputed)"
+        )
+        if n < s.retrain_min_samples:
+            reason = f"too few feedback samples: {n} pairs, need at least {s.retrain_min_samples}"
+            return self._finish(conn, run_id, "skipped", reason, {"sample_count": n})
+
+        split = time_split(data)
+        active = registry.load_active(conn)
+        version = new_version("feedback")
+        params = dict(active.metadata.params) if active is not None else {}
+        params = {k: v for k, v in params.items() if k != "best_iteration"}
+        candidate = MatchingModel.train(
+            data.x[split.train], data.y[split.train], version=version, params=params
+        )
+        return self.evaluate_and_decide(conn, run_id, candidate, data, split, say)
+
+    def evaluate_and_decide(
+        self,
+        conn: psycopg.Connection,
+        run_id: int,
+        candidate: MatchingModel,
+        data: FeedbackData,
+        split: TimeSplit,
+        say: Progress | None = None,
+    ) -> RetrainReport:
+        """The gate: the candidate must be at least as good as the active model
+        on NDCG@10 (plus the configured margin) on the same held-out feedback."""
+        say = say or (lambda _msg: None)
+        active = registry.load_active(conn)
+        cand_metrics = evaluate(candidate, data, split.validation)
+        active_metrics = evaluate(active, data, split.validation) if active is not None else None
+        margin = self.settings.retrain_margin
+        if active_metrics is None:
+            activate, reason = True, "no active model"
+        elif cand_metrics["ndcg_at_10"] >= active_metrics["ndcg_at_10"] + margin:
+            activate = True
+            reason = (
+                f"candidate NDCG@10 {cand_metrics['ndcg_at_10']:.4f} >= active"
+                f" {active_metrics['ndcg_at_10']:.4f} + margin {margin}"
+            )
+        else:
+            activate = False
+            reason = (
+                f"candidate NDCG@10 {cand_metrics['ndcg_at_10']:.4f} < active"
+                f" {active_metrics['ndcg_at_10']:.4f} + margin {margin}: kept the active model"
+            )
+        say(f"candidate {cand_metrics}; active {active_metrics}; {reason}")
+        metrics = {
+            "candidate": cand_metrics,
+            "active": active_metrics,
+            "n_train": len(split.train),
+            "n_validation": len(split.validation),
+            "validation_from": data.decided_at[int(split.validation[0])].isoformat(),
+            "from_snapshot": data.from_snapshot,
+            "recomputed": data.recomputed,
+            "labels": FEEDBACK_LABELS,
+            "margin": margin,
+        }
+        candidate = candidate.with_metrics(
+            {"source": "feedback", **{f"validation_{k}": v for k, v in cand_metrics.items()}}
+        )
+        with conn.transaction():
+            registry.register(conn, candidate)
+            if activate:
+                registry.activate(conn, candidate.version, reason="training")
+                # re-rank every stored match with the new version, in the background
+                conn.execute(
+                    "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',"
+                    " %s, null, -10)",
+                    (Jsonb({"kind": "talent"}),),
+                )
+        return self._finish(
+            conn,
+            run_id,
+            "activated" if activate else "rejected",
+            reason,
+            {"sample_count": len(data.y), "metrics": metrics},
+            candidate=candidate.version,
+            previous=active.version if active is not None else None,
+        )
+
+    @staticmethod
+    def _finish(
+        conn: psycopg.Connection,
+        run_id: int,
+        status: str,
+        reason: str,
+        details: dict[str, Any],
+        candidate: str | None = None,
+        previous: str | None = None,
+    ) -> RetrainReport:
+        conn.execute(
+            "update matching.training_runs set status = %s, reason = %s, sample_count = %s,"
+            " candidate_version = %s, previous_version = %s, details = %s,"
+            " finished_at = clock_timestamp() where id = %s",
+            (
+                status,
+                reason,
+                details.get("sample_count"),
+                candidate,
+                previous,
+                Jsonb(details),
+                run_id,
+            ),
+        )
+        return RetrainReport(
+            run_id=run_id,
+            status=status,
+            reason=reason,
+            candidate_version=candidate,
+            previous_version=previous,
+            metrics=details.get("metrics", {}),
+        )

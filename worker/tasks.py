@@ -235,3 +235,33 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
     if stalled:
         log.warning("stalled_jobs_recovered", **counts)
     return counts
+
+
+@blueprint.task(name="retrain", queue="retrain")
+def retrain(force: bool = False, trigger: str = "admin") -> None:
+    """Retrain from feedback behind the evaluation gate (enqueued by
+    `matching.request_retrain`; at most one pending)."""
+    from matching.training import TrainingPipeline
+
+    if trigger not in ("admin", "schedule", "cli"):
+        raise ValueError(f"unknown trigger {trigger!r}")
+    rt = get_runtime()
+    report = TrainingPipeline(rt.pool.conninfo, rt.settings).run_training(
+        force=bool(force), trigger=trigger
+    )
+    TASKS.labels("retrain", report.status).inc()
+    log.info(
+        "retrain",
+        status=report.status,
+        reason=report.reason,
+        candidate=report.candidate_version,
+        previous=report.previous_version,
+        seconds=round(report.seconds, 2),
+    )
+
+
+@blueprint.periodic(cron="0 3 * * 1", periodic_id="weekly_retrain")
+@blueprint.task(name="weekly_retrain", queue="retrain")
+def weekly_retrain(timestamp: int) -> None:
+    """Mondays 03:00: retrain if a week has passed since the last training."""
+    retrain(force=False, trigger="schedule")
