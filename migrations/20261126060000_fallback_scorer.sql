@@ -155,6 +155,13 @@ begin
     from public.talent_skills ts
     where ts.talent_id in (select distinct pairs.t from pairs)
   ),
+  -- skills of the jobs involved only: with a candidate list of a few hundred
+  -- jobs, hashing the whole job_skills table would dominate the call
+  jskills as materialized (
+    select js.job_id, js.skill_id, js.required, js.min_proficiency
+    from public.job_skills js
+    where js.job_id in (select distinct pairs.j from pairs)
+  ),
   talent_skill_counts as (
     select tk.talent_id, count(*)::double precision as n
     from tskills tk
@@ -173,7 +180,7 @@ begin
                              / greatest(js.min_proficiency, 1)::double precision))
                  filter (where tk.skill_id is not null), 0.0) as alignment_sum
     from pairs p
-    left join public.job_skills js on js.job_id = p.j
+    left join jskills js on js.job_id = p.j
     left join tskills tk on tk.talent_id = p.t and tk.skill_id = js.skill_id
     group by p.ord
   ),
