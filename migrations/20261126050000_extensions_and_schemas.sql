@@ -89,7 +89,8 @@ set search_path = ''
 as $$
   select coalesce(
     pg_catalog.bool_and(
-      pg_catalog.char_length(item) between 1 and max_len
+      item is not null
+      and pg_catalog.char_length(item) between 1 and max_len
       and item !~ '[[:cntrl:]]'
     ),
     true

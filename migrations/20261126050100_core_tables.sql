@@ -30,7 +30,9 @@ create table public.companies (
   industry public.industry not null,
   size public.company_size not null,
   work_styles public.work_style[] not null default '{}'
-    constraint companies_work_styles_count check (cardinality(work_styles) <= 8),
+    constraint companies_work_styles_count check (
+      cardinality(work_styles) <= 8 and array_position(work_styles, null) is null
+    ),
   "values" text[] not null default '{}'
     constraint companies_values_items check (
       cardinality("values") <= 10 and matching.text_items_ok("values", 40)
@@ -83,11 +85,18 @@ create table public.talents (
     constraint talents_salary_currency_format check (salary_currency ~ '^[A-Z]{3}$'),
   open_to_work boolean not null default true,
   preferred_industries public.industry[] not null default '{}'
-    constraint talents_preferred_industries_count check (cardinality(preferred_industries) <= 16),
+    constraint talents_preferred_industries_count check (
+      cardinality(preferred_industries) <= 16 and array_position(preferred_industries, null) is null
+    ),
   preferred_company_sizes public.company_size[] not null default '{}'
-    constraint talents_preferred_company_sizes_count check (cardinality(preferred_company_sizes) <= 5),
+    constraint talents_preferred_company_sizes_count check (
+      cardinality(preferred_company_sizes) <= 5
+      and array_position(preferred_company_sizes, null) is null
+    ),
   work_styles public.work_style[] not null default '{}'
-    constraint talents_work_styles_count check (cardinality(work_styles) <= 8),
+    constraint talents_work_styles_count check (
+      cardinality(work_styles) <= 8 and array_position(work_styles, null) is null
+    ),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint talents_location_pair check ((latitude is null) = (longitude is null)),

@@ -165,7 +165,9 @@ begin
      or p_ids is null or pg_catalog.cardinality(p_ids) = 0 then
     return;
   end if;
-  perform matching.enqueue_rematch(p_kind, p_ids);
+  -- a statement touching many entities (an import) yields to single edits
+  perform matching.enqueue_rematch(
+    p_kind, p_ids, case when pg_catalog.cardinality(p_ids) > 10 then -5 else 0 end);
 exception when others then
   raise warning 'matching: could not enqueue % rematch for % entities: % (%)',
     p_kind, pg_catalog.cardinality(p_ids), sqlerrm, sqlstate;

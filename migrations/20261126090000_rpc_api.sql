@@ -752,7 +752,13 @@ grant update (title, description, experience_level, min_years, max_years, city, 
   on public.jobs to authenticated;
 -- all columns: PostgREST upserts (merge-duplicates) set the key columns too
 grant select, insert, update, delete on public.talent_skills, public.job_skills to authenticated;
-grant select on public.matches, public.match_feedback to authenticated;
+-- Column grants: a direct table read never returns the feature snapshot
+-- (distance_km in it would locate a talent), the explanation or the acting
+-- user's id; the RPC functions serve what each side may see.
+grant select (talent_id, job_id, score, source, model_version, computed_at)
+  on public.matches to authenticated;
+grant select (id, talent_id, job_id, feedback_type, actor, created_at)
+  on public.match_feedback to authenticated;
 
 -- skills: a shared vocabulary every signed-in user reads
 create policy skills_select on public.skills for select to authenticated using (true);
@@ -1274,6 +1280,55 @@ comment on function public.get_talent_matches(uuid, integer, numeric) is
   ' Stored matches when there are any for open jobs, else fallback scores computed now.'
   ' Errors: 42501, MT001, MT005 (limit 1..100), MT010 (min score 0..100), MT404. See docs/api.md.';
 
+-- What a company sees of a talent's match is coarsened where it could give
+-- away where the talent lives: a recruiter controls the job's location and
+-- could otherwise move a job around and triangulate a talent from precise
+-- location sub-scores, scores or distance sentences. Scores are whole
+-- numbers, the location sub-score moves in steps of 25, other sub-scores are
+-- whole numbers, and reasons that speak about distance or commute are
+-- dropped. The talent's own view (get_talent_matches) is not coarsened.
+create function matching.company_sub_score(p_value numeric, p_category text)
+returns numeric
+language sql
+immutable
+parallel safe
+as $$
+  select case
+    when p_value is null then null
+    when p_category = 'location' then pg_catalog.round(p_value / 25) * 25
+    else pg_catalog.round(p_value)
+  end
+$$;
+
+create function matching.company_sub_scores(p_sub_scores jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_object_agg(
+           e.key, matching.company_sub_score(e.value::text::numeric, e.key)), '{}')
+  from pg_catalog.jsonb_each(coalesce(p_sub_scores, '{}'::jsonb)) e
+  where pg_catalog.jsonb_typeof(e.value) = 'number'
+$$;
+
+create function matching.company_reasons(p_reasons jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_agg(r.value order by r.ord), '[]')
+  from pg_catalog.jsonb_array_elements(coalesce(p_reasons, '[]'::jsonb)) with ordinality r (value, ord)
+  where coalesce(r.value ->> 'feature', '') not in
+          ('distance_km', 'commute_fit', 'timezone_overlap', 'location', 'location_missing')
+    and coalesce(r.value ->> 'sentence', '') !~* '( km|commute|office)'
+$$;
+
+revoke all on function matching.company_sub_score(numeric, text) from public;
+revoke all on function matching.company_sub_scores(jsonb) from public;
+revoke all on function matching.company_reasons(jsonb) from public;
+
 create function public.get_job_matches(
   p_job_id uuid,
   p_limit integer default 20,
@@ -1375,13 +1430,15 @@ begin
              t.updated_at as talent_updated_at
       from public.matches m
       join public.talents t on t.id = m.talent_id and t.open_to_work
-      where m.job_id = p_job_id and m.score >= p_min_score
+      where m.job_id = p_job_id and pg_catalog.round(m.score::numeric) >= p_min_score
         and (p_min_sub_scores = '{}'::jsonb or not exists (
           select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
-          where coalesce(matching.sub_score(m.explanation, f.key), -1) < f.value::text::numeric
+          where coalesce(matching.company_sub_score(matching.sub_score(m.explanation, f.key), f.key), -1)
+                < f.value::text::numeric
         ))
       order by case when p_sort = 'score' then m.score::numeric
-                    else matching.sub_score(m.explanation, p_sort) end desc nulls last,
+                    else matching.company_sub_score(matching.sub_score(m.explanation, p_sort), p_sort) end
+               desc nulls last,
                m.score desc, m.talent_id
       limit p_limit
     ),
@@ -1398,8 +1455,9 @@ begin
            t.timezone, t.remote_preference, t.salary_min, t.salary_max, t.salary_currency,
            array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
                  where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
-           pg_catalog.round(r.score::numeric, 2), r.source, r.model_version,
-           matching.clean_sub_scores(r.explanation), matching.top_reasons(r.explanation),
+           pg_catalog.round(r.score::numeric), r.source, r.model_version,
+           matching.company_sub_scores(matching.clean_sub_scores(r.explanation)),
+           matching.company_reasons(matching.top_reasons(r.explanation)),
            r.score > 80, r.computed_at,
            r.talent_updated_at > r.computed_at or v_updated_at > r.computed_at,
            array(select f.feedback_type::text from public.match_feedback f
@@ -1409,7 +1467,8 @@ begin
     from r
     join public.talents t on t.id = r.talent_id
     order by case when p_sort = 'score' then r.score::numeric
-                  else matching.sub_score(r.explanation, p_sort) end desc nulls last,
+                  else matching.company_sub_score(matching.sub_score(r.explanation, p_sort), p_sort) end
+                desc nulls last,
              r.score desc, r.talent_id;
     return;
   end if;
@@ -1428,16 +1487,18 @@ begin
     cross join lateral matching.fallback_explanation(
       f.score, f.skills_score, f.experience_score, f.location_score, f.salary_score,
       f.culture_score, f.failed_constraints) e
-    where f.score >= p_min_score
+    where pg_catalog.round(f.score::numeric) >= p_min_score
   ),
   r as materialized (
     select x.* from scored x
     where not exists (
       select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
-      where coalesce((x.sub_scores ->> f.key)::numeric, -1) < f.value::text::numeric
+      where coalesce(matching.company_sub_score((x.sub_scores ->> f.key)::numeric, f.key), -1)
+            < f.value::text::numeric
     )
     order by case when p_sort = 'score' then x.score::numeric
-                  else (x.sub_scores ->> p_sort)::numeric end desc nulls last,
+                  else matching.company_sub_score((x.sub_scores ->> p_sort)::numeric, p_sort) end
+             desc nulls last,
              x.score desc, x.talent_id
     limit p_limit
   ),
@@ -1454,8 +1515,9 @@ begin
          t.timezone, t.remote_preference, t.salary_min, t.salary_max, t.salary_currency,
          array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
                  where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
-         pg_catalog.round(r.score::numeric, 2), 'fallback'::public.match_source, null::text,
-         r.sub_scores, r.top_reasons, r.score > 80, pg_catalog.now(), false,
+         pg_catalog.round(r.score::numeric), 'fallback'::public.match_source, null::text,
+         matching.company_sub_scores(r.sub_scores), matching.company_reasons(r.top_reasons),
+         r.score > 80, pg_catalog.now(), false,
          array(select f.feedback_type::text from public.match_feedback f
                where f.talent_id = t.id and f.job_id = p_job_id
                  and (f.actor = 'company' or f.feedback_type = 'applied')
@@ -1463,7 +1525,8 @@ begin
   from r
   join public.talents t on t.id = r.talent_id
   order by case when p_sort = 'score' then r.score::numeric
-                else (r.sub_scores ->> p_sort)::numeric end desc nulls last,
+                else matching.company_sub_score((r.sub_scores ->> p_sort)::numeric, p_sort) end
+           desc nulls last,
            r.score desc, r.talent_id;
 end
 $$;
@@ -1797,9 +1860,35 @@ comment on function public.matching_health() is
   'Admins: active model and when it was trained, worker heartbeat age, queue depth, oldest'
   ' pending job age, share of fallback rows served in the last hour. Errors: 42501.';
 
+-- ======================================================= bulk writes via API
+-- One API request may not insert more than 100 jobs: each queues a rematch,
+-- and the rate limiter counts a request, not its rows. Service role and
+-- database roles (imports, `matching seed`) are not limited.
+create function matching.limit_api_job_inserts()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if matching.caller_role() in ('anon', 'authenticated')
+     and (select count(*) from new_rows) > 100 then
+    raise exception using errcode = 'MT021',
+      message = 'at most 100 jobs per request',
+      detail = 'field: jobs';
+  end if;
+  return null;
+end
+$$;
+revoke all on function matching.limit_api_job_inserts() from public;
+create trigger jobs_limit_api_inserts
+  after insert on public.jobs
+  referencing new table as new_rows
+  for each statement execute function matching.limit_api_job_inserts();
+
 -- ============================================================ rate limiting
 
--- Client IP of an anonymous request: first entry of the configured header in
+-- Client IP of an anonymous request: last entry of the configured header in
 -- PostgREST's request.headers; IPv6 addresses are grouped by /64.
 create function matching.client_ip(p_header text)
 returns text
@@ -1813,7 +1902,9 @@ declare
 begin
   begin
     v_raw := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> p_header;
-    v_ip := pg_catalog.btrim(pg_catalog.split_part(v_raw, ',', 1))::inet;
+    -- right-most hop: the one the last (trusted) proxy appended; entries to
+    -- its left are whatever the client sent
+    v_ip := pg_catalog.btrim(pg_catalog.split_part(v_raw, ',', -1))::inet;
   exception when others then
     v_ip := null;
   end;
@@ -1870,6 +1961,11 @@ begin
     exception when others then
       v_sub := null;
     end;
+  end if;
+  if v_role = 'authenticated' and v_sub is null then
+    -- a signed-in token without a subject must not fall back to the
+    -- spoofable per-IP bucket
+    raise exception using errcode = '42501', message = 'the token has no subject';
   end if;
   v_subject := case when v_sub is not null then 'user:' || left(v_sub, 200)
                     else 'ip:' || matching.client_ip(v_header) end;

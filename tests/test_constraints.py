@@ -627,6 +627,36 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "model_activations_reason_values",
     ),
     (
+        "null industry",
+        "public.talents",
+        lambda i: talent(preferred_industries=[None]),
+        "talents_preferred_industries_count",
+    ),
+    (
+        "null size",
+        "public.talents",
+        lambda i: talent(preferred_company_sizes=["small", None]),
+        "talents_preferred_company_sizes_count",
+    ),
+    (
+        "null talent style",
+        "public.talents",
+        lambda i: talent(work_styles=[None]),
+        "talents_work_styles_count",
+    ),
+    (
+        "null company style",
+        "public.companies",
+        lambda i: company(work_styles=[None]),
+        "companies_work_styles_count",
+    ),
+    (
+        "null company value",
+        "public.companies",
+        lambda i: company(values=[None]),
+        "companies_values_items",
+    ),
+    (
         "fx currency",
         "matching.fx_rates",
         lambda i: {"currency": "usd", "units_per_usd": 1.0},

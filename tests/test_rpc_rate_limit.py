@@ -116,12 +116,15 @@ def test_the_101st_call_in_a_minute_answers_429_and_the_next_minute_recovers(ses
 def test_anonymous_callers_are_limited_per_client_ip(session):
     conn, _ = session
     ip, other = random_ip(), random_ip()
-    anon = Caller("anon", {"role": "anon"}, {"x-forwarded-for": f"{ip}, 10.0.0.1"})
+    # the right-most address is the one our proxy appended; what the client
+    # put to its left is ignored, so rotating it does not escape the limit
+    anon = Caller("anon", {"role": "anon"}, {"x-forwarded-for": f"10.0.0.1, {ip}"})
     wait_for_a_fresh_window()
     for _ in range(LIMIT):
         assert not refused(conn, anon)
     assert refused(conn, anon)
-    # the first address of X-Forwarded-For counts, whatever proxies follow
+    spoofed = Caller("anon", {"role": "anon"}, {"x-forwarded-for": f"{random_ip()}, {ip}"})
+    assert refused(conn, spoofed)
     assert refused(conn, Caller("anon", {"role": "anon"}, {"x-forwarded-for": ip}))
     assert not refused(conn, Caller("anon", {"role": "anon"}, {"x-forwarded-for": other}))
     assert counter(conn, f"ip:{ip}") == LIMIT
@@ -251,3 +254,15 @@ def test_the_hook_is_one_cheap_indexed_upsert(session):
         " on conflict (subject, window_start) do update set requests = c.requests + 1"
     ).fetchone()[0]
     assert plan[0]["Plan"]["Conflict Arbiter Indexes"] == ["rate_limit_counters_pkey"]
+
+
+def test_a_signed_in_token_without_subject_is_refused(session):
+    conn, _ = session
+    nosub = Caller("authenticated", {"role": "authenticated"}, {"x-forwarded-for": random_ip()})
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="no subject"),
+        conn.transaction(),
+    ):
+        start_request(conn, nosub)
+        conn.execute("select public.check_rate_limit()")
+    conn.execute("reset role")

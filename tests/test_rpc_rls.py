@@ -359,7 +359,25 @@ def test_skills_are_read_only_vocabulary(conn, world):
 def test_a_talent_sees_only_their_own_matches(conn, world):
     seen = rows(conn, world.caller("ann"), "select talent_id from public.matches")
     assert ids(seen) == {world.talents["ann"]}
-    assert rows(conn, world.caller("bob"), "select * from public.matches") == []
+    assert (
+        rows(conn, world.caller("bob"), "select talent_id, job_id, score from public.matches") == []
+    )
+
+
+@pytest.mark.parametrize("who", ["ann", "xena"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select features from public.matches",
+        "select explanation from public.matches",
+        "select actor_user_id from public.match_feedback",
+        "select features from public.match_feedback",
+    ],
+)
+def test_snapshots_explanations_and_actor_ids_are_not_readable_directly(conn, world, who, query):
+    # the feature snapshot holds distance_km: readable, it would locate a talent
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        rows(conn, world.caller(who), query)
 
 
 def test_members_see_matches_of_their_companys_jobs_only(conn, world):
@@ -551,3 +569,14 @@ def test_the_owner_and_service_role_get_the_plain_constraints(conn, world):
             conn.execute(
                 "update public.talents set headline = '' where id = %s", (world.talents["ann"],)
             )
+
+
+def test_one_request_inserts_at_most_100_jobs(conn, world):
+    xavier = world.caller("xavier")
+    statement = (
+        "insert into public.jobs (company_id, title, experience_level, remote_policy)"
+        " select %s, 'Bulk ' || g, 'mid', 'remote' from generate_series(1, %s) g"
+    )
+    assert run(conn, xavier, statement, (world.companies["x"], 100)) == 100
+    exc = fails(conn, xavier, statement, (world.companies["x"], 101))
+    assert exc.sqlstate == "MT021"

@@ -205,6 +205,15 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     log.info("rematch_all_batch", kind=kind, entities=len(ids), queued=queued)
 
 
+@blueprint.periodic(cron="17 * * * *", periodic_id="purge_api_counters")
+@blueprint.task(name="purge_api_counters", queue="maintenance")
+def purge_api_counters(timestamp: int) -> None:
+    """Hourly: drop expired rate-limit windows and old serving statistics."""
+    with get_runtime().pool.connection() as conn:
+        purged = conn.execute("select matching.purge_api_counters()").fetchone()[0]
+    log.info("api_counters_purged", rows=purged)
+
+
 @blueprint.periodic(cron="* * * * *", periodic_id="recover_stalled_jobs")
 @blueprint.task(name="recover_stalled_jobs", queue="maintenance", pass_context=True)
 async def recover_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
