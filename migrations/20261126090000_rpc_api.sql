@@ -137,7 +137,10 @@ $$;
 -- Admins: service_role, internal roles, or an authenticated JWT whose
 -- app_metadata.role is 'admin' (app_metadata is server-controlled in
 -- Supabase; user_metadata is not and does not count). Returns who, for logs.
-create function matching.require_admin()
+-- Replaces the first version from the model-registry migration, so every
+-- admin function (activate_model, rollback_model, request_retrain,
+-- matching_health) shares this one check.
+create or replace function matching.assert_admin()
 returns text
 language plpgsql
 stable
@@ -147,8 +150,11 @@ declare
   v_role text := matching.caller_role();
   v_claims jsonb;
 begin
-  if v_role in ('service_role', 'internal') then
+  if v_role = 'service_role' then
     return v_role;
+  end if;
+  if v_role = 'internal' then
+    return coalesce(nullif(pg_catalog.current_setting('role', true), 'none'), session_user::text);
   end if;
   if v_role = 'authenticated' then
     v_claims := auth.jwt();
@@ -203,7 +209,7 @@ as $$
 $$;
 
 revoke all on function matching.caller_role() from public;
-revoke all on function matching.require_admin() from public;
+revoke all on function matching.assert_admin() from public;
 revoke all on function matching.current_talent_id() from public;
 revoke all on function matching.current_company_ids() from public;
 revoke all on function matching.has_company_role(uuid, public.member_role[]) from public;
@@ -1685,7 +1691,7 @@ declare
   v_args jsonb;
   v_attempt integer;
 begin
-  perform matching.require_admin();
+  perform matching.assert_admin();
   if force is null then
     raise exception using errcode = 'MT001', message = 'force must not be null';
   end if;
@@ -1737,7 +1743,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform matching.require_admin();
+  perform matching.assert_admin();
   return query select r.job_id, r.enqueued, r.forced from matching.request_retrain(p_force) r;
 end
 $$;
@@ -1750,7 +1756,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform matching.require_admin();
+  perform matching.assert_admin();
   if p_version is null then
     raise exception using errcode = 'MT001', message = 'p_version must not be null';
   end if;
@@ -1772,7 +1778,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform matching.require_admin();
+  perform matching.assert_admin();
   return matching.rollback_model();
 end
 $$;
@@ -1818,7 +1824,7 @@ declare
   v_rows bigint;
   v_fallback bigint;
 begin
-  perform matching.require_admin();
+  perform matching.assert_admin();
   select m.version, m.trained_at, m.activated_at into v_version, v_trained, v_activated
   from matching.model_versions m where m.is_active;
   if pg_catalog.to_regclass('procrastinate.procrastinate_jobs') is not null then
