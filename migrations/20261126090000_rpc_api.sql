@@ -1866,6 +1866,46 @@ comment on function public.matching_health() is
   'Admins: active model and when it was trained, worker heartbeat age, queue depth, oldest'
   ' pending job age, share of fallback rows served in the last hour. Errors: 42501.';
 
+-- ====================================================== a company keeps an owner
+-- Through the API, a company can never be left without an owner (nobody but
+-- service_role could manage it afterwards): demoting or removing the last
+-- owner is refused. Deleting the company itself (cascade) is not affected.
+create function matching.keep_an_owner()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if matching.caller_role() not in ('anon', 'authenticated') then
+    return null;
+  end if;
+  if exists (
+    select 1
+    from (select distinct o.company_id from old_rows o) changed
+    join public.companies c on c.id = changed.company_id
+    where not exists (
+      select 1 from public.company_members m
+      where m.company_id = changed.company_id and m.role = 'owner'
+    )
+  ) then
+    raise exception using errcode = 'MT022',
+      message = 'a company must keep at least one owner',
+      detail = 'field: role';
+  end if;
+  return null;
+end
+$$;
+revoke all on function matching.keep_an_owner() from public;
+create trigger company_members_keep_owner_update
+  after update on public.company_members
+  referencing old table as old_rows
+  for each statement execute function matching.keep_an_owner();
+create trigger company_members_keep_owner_delete
+  after delete on public.company_members
+  referencing old table as old_rows
+  for each statement execute function matching.keep_an_owner();
+
 -- ======================================================= bulk writes via API
 -- One API request may not insert more than 100 jobs: each queues a rematch,
 -- and the rate limiter counts a request, not its rows. Service role and

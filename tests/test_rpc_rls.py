@@ -580,3 +580,23 @@ def test_one_request_inserts_at_most_100_jobs(conn, world):
     assert run(conn, xavier, statement, (world.companies["x"], 100)) == 100
     exc = fails(conn, xavier, statement, (world.companies["x"], 101))
     assert exc.sqlstate == "MT021"
+
+
+def test_a_company_keeps_at_least_one_owner(conn, world):
+    xena = world.caller("xena")  # the only owner of company x
+    for statement in (
+        "update public.company_members set role = 'recruiter' where user_id = %s",
+        "delete from public.company_members where user_id = %s",
+    ):
+        exc = fails(conn, xena, statement, (world.users["xena"],))
+        assert exc.sqlstate == "MT022" and "owner" in exc.diag.message_primary
+    # a recruiter may still leave
+    assert (
+        run(
+            conn,
+            world.caller("xavier"),
+            "delete from public.company_members where user_id = %s",
+            (world.users["xavier"],),
+        )
+        == 1
+    )
