@@ -320,8 +320,9 @@ create trigger companies_enqueue_rematch_update
   for each statement execute function matching.companies_updated();
 
 -- ----------------------------------------------------------------- skills
--- One trigger function per table and event (each sees only the transition
--- tables its event has).
+-- A skill edit rematches its owner and moves the owner's updated_at (so
+-- matches computed before read as stale). One function per table serves
+-- every event; each event's trigger passes the transition tables it has.
 
 create function matching.talent_skills_changed()
 returns trigger
@@ -346,6 +347,10 @@ begin
   perform matching.safe_enqueue('talent', array(
     select t.id from public.talents t where t.id = any (ids) and t.open_to_work
   ));
+  -- the profile changed: read functions flag matches computed before as stale
+  -- (SECURITY DEFINER: the caller may not set updated_at itself)
+  update public.talents t set updated_at = pg_catalog.now()
+  where t.id = any (ids) and t.updated_at < pg_catalog.now();
   return null;
 exception when others then
   raise warning 'matching: talent_skills trigger: % (%)', sqlerrm, sqlstate;
@@ -372,6 +377,8 @@ begin
   perform matching.safe_enqueue('job', array(
     select j.id from public.jobs j where j.id = any (ids) and j.status = 'open'
   ));
+  update public.jobs j set updated_at = pg_catalog.now()
+  where j.id = any (ids) and j.updated_at < pg_catalog.now();
   return null;
 exception when others then
   raise warning 'matching: job_skills trigger: % (%)', sqlerrm, sqlstate;

@@ -44,10 +44,13 @@ def test_dockerfile_installs_cpu_torch_and_ships_migrations():
     assert "HF_HUB_OFFLINE=1" in dockerfile
 
 
+COMPOSE = _compose_command()
+
+
+@pytest.mark.skipif(COMPOSE is None, reason="neither `docker compose` nor `docker-compose` here")
 def test_docker_compose_config(tmp_path):
-    command = _compose_command()
-    if command is None:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    assert COMPOSE is not None
+    command = COMPOSE
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     done = subprocess.run(

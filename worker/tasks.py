@@ -56,6 +56,19 @@ MARKET = {
 }
 
 
+def _market_batch(conn: psycopg.Connection, kind: str, after: str | None, limit: int) -> list:
+    """The next `limit` ids (by id, after the cursor) of entities in the market."""
+    table, alive = MARKET[kind]
+    return [
+        r[0]
+        for r in conn.execute(
+            f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
+            " order by id limit %s",
+            (after, after, limit),
+        )
+    ]
+
+
 def _parse_uuid(value: str, name: str) -> UUID:
     try:
         return UUID(str(value))
@@ -124,15 +137,7 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
     rt = get_runtime()
     started = time.perf_counter()
     with rt.pool.connection() as conn:
-        table, alive = MARKET[kind]
-        ids = [
-            r[0]
-            for r in conn.execute(
-                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
-                " order by id limit %s",
-                (after, after, BACKFILL_BATCH),
-            )
-        ]
+        ids = _market_batch(conn, kind, after, BACKFILL_BATCH)
         embedded = embedding_store.ensure_embeddings(conn, rt.embedder, kind, ids) if ids else 0
         if len(ids) == BACKFILL_BATCH:
             nxt = {"kind": kind, "after": str(ids[-1]), "then_rematch": then_rematch}
@@ -173,15 +178,7 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
         raise ValueError(f"kind must be job or talent, got {kind!r}")
     rt = get_runtime()
     with rt.pool.connection() as conn:
-        table, alive = MARKET[kind]
-        ids = [
-            r[0]
-            for r in conn.execute(
-                f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
-                " order by id limit %s",
-                (after, after, BATCH),
-            )
-        ]
+        ids = _market_batch(conn, kind, after, BATCH)
         queued = (
             conn.execute(
                 "select matching.enqueue_rematch(%s, %s, %s)", (kind, ids, BULK_PRIORITY)
