@@ -31,6 +31,8 @@ from matching.models import MatchExplanation, TopFactor
 
 SUB_SCORE_SCALE = 10.0
 TOP_FACTORS = 3
+#: a feature that moved the score by less than this is not a reason
+MIN_REASON_POINTS = 0.05
 
 _CATEGORY_INDEX = {
     c: np.array([i for i, f in enumerate(FEATURES) if f.category == c]) for c in CATEGORIES
@@ -103,13 +105,28 @@ def build_explanation(
     contributions: NDArray[np.float64],
     base_value: float,
 ) -> MatchExplanation:
-    """Sub-scores, the top three factors by |contribution|, and the numbers behind them."""
-    top = np.argsort(-np.abs(contributions), kind="stable")[:TOP_FACTORS]
+    """Sub-scores, the top three reasons by |contribution|, and the numbers behind them.
+
+    A reason is a feature that says something about this pair (see
+    `Feature.speaks`): indicators, stand-ins for missing data, "no preference"
+    values and features silenced by the pair's other values (coverage of a job
+    that requires no skills, commute to a remote job) are never shown, and
+    neither is a feature that moved the score by less than 0.05 points. The
+    contributions of every feature are kept, so the score still adds up.
+    """
+    values = {name: float(v) for name, v in zip(FEATURE_NAMES, features, strict=True)}
+    order = np.argsort(-np.abs(contributions), kind="stable")
+    top = [
+        int(i)
+        for i in order
+        if abs(float(contributions[i])) >= MIN_REASON_POINTS
+        and FEATURES[int(i)].speaks(float(features[i]), values)
+    ][:TOP_FACTORS]
     factors = [
         TopFactor(
             feature=FEATURE_NAMES[i],
             contribution=float(contributions[i]),
-            sentence=factor_sentence(int(i), features, float(contributions[i])),
+            sentence=factor_sentence(i, features, float(contributions[i])),
         )
         for i in top
     ]

@@ -26,14 +26,24 @@ from matching.models import RemotePolicy
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-#: Category weights of the overall score (they sum to 1).
+#: Category weights of the overall score (they sum to 1). Text similarity
+#: weighs 0.20: in a market where only the text tells jobs apart it alone
+#: orders the list, and it never outweighs skills.
 WEIGHTS: dict[str, float] = {
-    "skills": 0.35,
-    "experience": 0.20,
-    "location": 0.20,
-    "salary": 0.15,
+    "skills": 0.30,
+    "experience": 0.15,
+    "location": 0.15,
+    "salary": 0.10,
     "culture": 0.10,
+    "semantic": 0.20,
 }
+#: Cosine similarity of the two texts mapped linearly onto the semantic
+#: sub-score: at or below SEMANTIC_FLOOR it reads 0, at or above
+#: SEMANTIC_FULL 100 (all-MiniLM-L6-v2 puts unrelated profile/job texts near
+#: the floor and a profile and the job written for it near the top). Without
+#: an embedding the sub-score is a neutral 50.
+SEMANTIC_FLOOR = 0.2
+SEMANTIC_FULL = 0.8
 #: Each failed hard constraint multiplies the score by this.
 CONSTRAINT_FACTOR = 0.8
 ONSITE_LIMIT_KM = 100.0
@@ -51,6 +61,9 @@ class FallbackScores:
     score: F64
     sub_scores: dict[str, F64]
     failed_constraints: list[list[str]]
+    #: per pair, the categories with no data behind them (their sub-score is
+    #: a neutral 50 and no reason may cite them)
+    unscored: list[list[str]]
 
 
 class FallbackMatcher:
@@ -63,14 +76,20 @@ class FallbackMatcher:
         talent_rows: I64,
         job_rows: I64,
         *,
+        semantic: F64 | None = None,
         reasons: bool = True,
     ) -> FallbackScores:
         """Scores of pairs (talents[talent_rows[k]], jobs[job_rows[k]]).
 
-        `reasons=False` skips writing the constraint sentences (the scores are
-        the same); labelling millions of pairs needs only the numbers.
+        `semantic` is the cosine similarity of each pair's embeddings (NaN where
+        one is missing); without it the text term is neutral, which leaves the
+        structured rules alone. `reasons=False` skips writing the constraint
+        sentences (the scores are the same); labelling millions of pairs needs
+        only the numbers.
         """
-        x = extract_pair_features(talents, jobs, talent_rows, job_rows, dtype=np.float64)
+        x = extract_pair_features(
+            talents, jobs, talent_rows, job_rows, semantic, dtype=np.float64
+        )
 
         def f(name: str) -> F64:
             return x[:, FEATURE_INDEX[name]]
@@ -105,6 +124,17 @@ class FallbackMatcher:
             * (f("industry_match") + f("company_size_match") + f("work_style_alignment"))
             / 3.0
         )
+        semantic_missing = f("semantic_missing") > 0
+        semantic_score = np.where(
+            semantic_missing,
+            50.0,
+            100.0
+            * np.clip(
+                (f("semantic_similarity") - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR),
+                0.0,
+                1.0,
+            ),
+        )
 
         checks, n_required = self._checks(x, talents, jobs, talent_rows, job_rows)
         n_failed = np.sum(checks, axis=0).astype(np.float64)
@@ -119,6 +149,7 @@ class FallbackMatcher:
             + WEIGHTS["location"] * location
             + WEIGHTS["salary"] * salary
             + WEIGHTS["culture"] * culture
+            + WEIGHTS["semantic"] * semantic_score
         )
         score = np.minimum(100.0, np.maximum(0.0, weighted * np.power(CONSTRAINT_FACTOR, n_failed)))
         return FallbackScores(
@@ -129,8 +160,10 @@ class FallbackMatcher:
                 "location": location,
                 "salary": salary,
                 "culture": culture,
+                "semantic": semantic_score,
             },
             failed_constraints=failed,
+            unscored=_unscored(x),
         )
 
     @staticmethod
@@ -198,3 +231,25 @@ class FallbackMatcher:
             if checks[5, k]:
                 reasons.append(f"under-qualified by {int(level_gap[k])} levels")
         return out
+
+
+def _unscored(x: NDArray[np.float64]) -> list[list[str]]:
+    """Categories without data, in the SQL's order: skills when either side lists
+    none, salary when a range is missing, culture when there is no stated
+    preference and no work style to compare, semantic without an embedding."""
+
+    def f(name: str) -> F64:
+        return x[:, FEATURE_INDEX[name]]
+
+    flags = np.array(
+        [
+            f("skills_missing") > 0,
+            f("salary_missing") > 0,
+            (f("industry_match") == 0.5)
+            & (f("company_size_match") == 0.5)
+            & (f("work_style_alignment") == 0.5),
+            f("semantic_missing") > 0,
+        ]
+    ).reshape(4, len(x))
+    names = ("skills", "salary", "culture", "semantic")
+    return [[names[c] for c in range(4) if flags[c, k]] for k in range(len(x))]

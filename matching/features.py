@@ -77,6 +77,18 @@ class Feature:
     unknown_phrase: str | None = None
     neutral: float | None = None
     neutral_phrase: str | None = None
+    #: the feature says nothing about the pair when another feature of the
+    #: row has this value (e.g. coverage of a job that requires no skills)
+    silent_when: tuple[tuple[str, float], ...] = ()
+    #: indicator features (`*_missing`) are inputs, never reasons: a reason
+    #: must say something about the pair, and "unknown" says nothing
+    reason: bool = True
+    #: an attribute code (company size, remote policy...) read as a word
+    labels: tuple[str, ...] | None = None
+    #: LightGBM monotone constraint: +1 = a higher value never lowers the
+    #: score (more skill coverage, closer text). Rule-like priors only; what
+    #: people prefer (company size, industry) stays unconstrained.
+    monotone: int = 0
 
     @property
     def range_text(self) -> str:
@@ -92,10 +104,27 @@ class Feature:
             return self.unknown_phrase
         if self.neutral_phrase is not None and self.neutral is not None and value == self.neutral:
             return self.neutral_phrase
-        return self.phrase.format(value=value, yes_no="yes" if value >= 0.5 else "no")
+        label = ""
+        if self.labels is not None:
+            label = self.labels[min(max(round(value), 0), len(self.labels) - 1)]
+        return self.phrase.format(value=value, yes_no="yes" if value >= 0.5 else "no", label=label)
+
+    def speaks(self, value: float, row: Mapping[str, float]) -> bool:
+        """Whether this feature's value says something about the pair, so it
+        may be shown as a reason: not an indicator, not a stand-in for missing
+        data, not a "no preference" value, not silenced by another feature."""
+        if not self.reason:
+            return False
+        if self.unknown_if and row.get(self.unknown_if, 0.0) >= 0.5:
+            return False
+        if self.neutral is not None and value == self.neutral:
+            return False
+        return not any(row.get(name) == v for name, v in self.silent_when)
 
 
 # Scaling constants: part of the feature definitions (and of the SQL mirror).
+#: code of RemotePolicy.REMOTE in `job_remote_policy`
+REMOTE_POLICY_CODE = 2.0
 YEARS_RATIO_CAP = 3.0
 SALARY_RATIO_CAP = 5.0
 MISSING_REQUIRED_CAP = 50.0
@@ -106,6 +135,9 @@ WORKDAY_HOURS = 8.0
 ONSITE_RADIUS_KM = 100.0
 HYBRID_RADIUS_KM = 300.0
 NEUTRAL = 0.5
+#: Salaries as features: thousands of US dollars a year, capped; -1 = not given.
+SALARY_K_CAP = 1000.0
+NO_SALARY = -1.0
 # Time-zone offsets are taken at one fixed instant so a score never depends on
 # the day it was computed (daylight saving would otherwise move it).
 OFFSET_REFERENCE = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -129,6 +161,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "shares {value:.0%} of its skills with the job",
+        silent_when=(("skills_missing", 1.0),), monotone=1,
     ),
     Feature(
         "required_coverage",
@@ -137,6 +170,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "covers {value:.0%} of the required skills",
+        silent_when=(("required_skill_count", 0.0),), monotone=1,
     ),
     Feature(
         "proficiency_alignment",
@@ -145,6 +179,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "meets {value:.0%} of the proficiency the shared skills ask for",
+        silent_when=(("skills_missing", 1.0),), monotone=1,
     ),
     Feature(
         "skill_years_score",
@@ -155,6 +190,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "has {value:.0%} of the hands-on years the key skills call for",
+        silent_when=(("skills_missing", 1.0),), monotone=1,
     ),
     Feature(
         "missing_required_count",
@@ -163,6 +199,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         MISSING_REQUIRED_CAP,
         "is missing {value:.0f} required skill(s)",
+        silent_when=(("required_skill_count", 0.0),), monotone=-1,
     ),
     Feature(
         "skills_missing",
@@ -171,6 +208,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "skill data is missing: {yes_no}",
+        reason=False,
     ),
     Feature(
         "level_match",
@@ -187,6 +225,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         4.0,
         "is {value:.0f} level(s) away from the job's level",
+        monotone=-1,
     ),
     Feature(
         "years_ratio",
@@ -205,6 +244,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "fits the job's seniority range at {value:.0%}",
+        monotone=1,
     ),
     Feature(
         "overqualified_penalty",
@@ -213,6 +253,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "is over-qualified for the role ({value:.0%} penalty)",
+        monotone=-1,
     ),
     Feature(
         "underqualified_penalty",
@@ -221,6 +262,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "is under-qualified for the role ({value:.0%} penalty)",
+        monotone=-1,
     ),
     Feature(
         "distance_km",
@@ -231,6 +273,7 @@ FEATURES: tuple[Feature, ...] = (
         "lives {value:,.0f} km from the job",
         unknown_if="location_missing",
         unknown_phrase="distance unknown: a location is missing",
+        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),), monotone=-1,
     ),
     Feature(
         "location_missing",
@@ -239,6 +282,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "location is unknown: {yes_no}",
+        reason=False,
     ),
     Feature(
         "remote_compatibility",
@@ -247,6 +291,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "fits the job's remote/hybrid/on-site mode at {value:.0%}",
+        monotone=1,
     ),
     Feature(
         "commute_fit",
@@ -258,6 +303,7 @@ FEATURES: tuple[Feature, ...] = (
         "can reach the job's office ({value:.0%} commute fit)",
         unknown_if="location_missing",
         unknown_phrase="commute not scored: a location is missing",
+        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),), monotone=1,
     ),
     Feature(
         "timezone_overlap",
@@ -269,6 +315,7 @@ FEATURES: tuple[Feature, ...] = (
         "shares {value:.0%} of working hours with the team",
         unknown_if="timezone_missing",
         unknown_phrase="working hours not compared: a time zone is missing",
+        monotone=1,
     ),
     Feature(
         "timezone_missing",
@@ -277,6 +324,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "time zone is unknown: {yes_no}",
+        reason=False,
     ),
     Feature(
         "salary_iou",
@@ -288,6 +336,7 @@ FEATURES: tuple[Feature, ...] = (
         "salary ranges overlap by {value:.0%}",
         unknown_if="salary_missing",
         unknown_phrase="salaries not compared: a salary range is missing",
+        monotone=1,
     ),
     Feature(
         "salary_ratio",
@@ -300,6 +349,7 @@ FEATURES: tuple[Feature, ...] = (
         "asks for {value:.2f}x the job's top salary",
         unknown_if="salary_missing",
         unknown_phrase="salaries not compared: a salary range is missing",
+        monotone=-1,
     ),
     Feature(
         "salary_missing",
@@ -308,6 +358,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "salary data is missing: {yes_no}",
+        reason=False,
     ),
     Feature(
         "industry_match",
@@ -319,6 +370,7 @@ FEATURES: tuple[Feature, ...] = (
         "wants to work in this industry: {yes_no}",
         neutral=NEUTRAL,
         neutral_phrase="states no industry preference",
+        monotone=1,
     ),
     Feature(
         "company_size_match",
@@ -330,6 +382,7 @@ FEATURES: tuple[Feature, ...] = (
         "prefers companies of this size: {yes_no}",
         neutral=NEUTRAL,
         neutral_phrase="states no company-size preference",
+        monotone=1,
     ),
     Feature(
         "work_style_alignment",
@@ -338,6 +391,7 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "shares {value:.0%} of the company's work styles",
+        silent_when=(("work_style_alignment", NEUTRAL),), monotone=1,
     ),
     Feature(
         "semantic_similarity",
@@ -348,6 +402,7 @@ FEATURES: tuple[Feature, ...] = (
         "profile and job text are {value:.0%} similar",
         unknown_if="semantic_missing",
         unknown_phrase="text similarity not computed",
+        monotone=1,
     ),
     Feature(
         "semantic_missing",
@@ -356,6 +411,112 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "text similarity is unknown: {yes_no}",
+        reason=False,
+    ),
+    # Attributes of one side that preferences depend on: with them a model
+    # retrained on feedback learns what the population prefers ("small
+    # companies", "fully remote roles") for entities nobody gave feedback on.
+    Feature(
+        "required_skill_count",
+        "skills",
+        f"Number of skills the job requires, capped at {MISSING_REQUIRED_CAP:g}.",
+        0.0,
+        MISSING_REQUIRED_CAP,
+        "the job requires {value:.0f} skill(s)",
+        silent_when=(("required_skill_count", 0.0),),
+    ),
+    Feature(
+        "job_level",
+        "experience",
+        "The job's level on the junior..principal scale (0-4).",
+        0.0,
+        4.0,
+        "{label}-level role",
+        labels=tuple(level.value for level in ExperienceLevel),
+    ),
+    Feature(
+        "talent_level",
+        "experience",
+        "The talent's level on the junior..principal scale (0-4).",
+        0.0,
+        4.0,
+        "{label}-level professional",
+        labels=tuple(level.value for level in ExperienceLevel),
+    ),
+    Feature(
+        "talent_years",
+        "experience",
+        "The talent's years of experience (0-60).",
+        0.0,
+        60.0,
+        "{value:.0f} years of experience",
+    ),
+    Feature(
+        "job_remote_policy",
+        "location",
+        "The job's remote policy: 0 on-site, 1 hybrid, 2 remote.",
+        0.0,
+        2.0,
+        "{label} role",
+        labels=("on-site", "hybrid", "fully remote"),
+    ),
+    Feature(
+        "talent_remote_preference",
+        "location",
+        "The talent's remote preference: 0 on-site, 1 hybrid, 2 remote, 3 flexible.",
+        0.0,
+        3.0,
+        "{label}",
+        labels=(
+            "prefers on-site work",
+            "prefers hybrid work",
+            "prefers remote work",
+            "open to any work mode",
+        ),
+    ),
+    Feature(
+        "job_salary_k",
+        "salary",
+        f"Midpoint of the job's salary range in thousands of USD a year, capped at"
+        f" {SALARY_K_CAP:g}; {NO_SALARY:g} when the job gives none.",
+        NO_SALARY,
+        SALARY_K_CAP,
+        "pays about ${value:,.0f}k a year",
+        silent_when=(("job_salary_k", NO_SALARY),),
+    ),
+    Feature(
+        "talent_salary_k",
+        "salary",
+        f"The talent's minimum salary in thousands of USD a year, capped at {SALARY_K_CAP:g};"
+        f" {NO_SALARY:g} when the talent gives none.",
+        NO_SALARY,
+        SALARY_K_CAP,
+        "asks for about ${value:,.0f}k a year",
+        silent_when=(("talent_salary_k", NO_SALARY),),
+    ),
+    Feature(
+        "company_size",
+        "culture",
+        "The company's size: 0 micro (1-10), 1 small, 2 medium, 3 large, 4 enterprise (1001+).",
+        0.0,
+        4.0,
+        "{label}",
+        labels=(
+            "micro company",
+            "small company",
+            "medium-sized company",
+            "large company",
+            "enterprise company",
+        ),
+    ),
+    Feature(
+        "company_industry",
+        "culture",
+        "The company's industry, as its position in the industry list (0-15).",
+        0.0,
+        float(len(Industry) - 1),
+        "company in {label}",
+        labels=tuple(industry.value for industry in Industry),
     ),
 )
 
@@ -765,6 +926,7 @@ def _skill_features(tskills: SkillMatrix, jskills: SkillMatrix, ti: I64, ji: I64
         "skill_years_score": _div(years_sum, years_den, 0.0),
         "missing_required_count": np.minimum(n_required - covered_required, MISSING_REQUIRED_CAP),
         "skills_missing": ((n_job == 0) | (n_talent == 0)).astype(np.float64),
+        "required_skill_count": np.minimum(n_required, MISSING_REQUIRED_CAP),
     }
 
 
@@ -794,6 +956,9 @@ def _experience_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[
         "underqualified_penalty": np.minimum(
             1.0, np.maximum(np.maximum(jl - tl, 0.0) / 2.0, under_years)
         ),
+        "job_level": jl,
+        "talent_level": tl,
+        "talent_years": np.clip(years, 0.0, 60.0),
     }
 
 
@@ -844,12 +1009,23 @@ def _location_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[st
         "commute_fit": commute,
         "timezone_overlap": overlap,
         "timezone_missing": tz_missing.astype(np.float64),
+        "job_remote_policy": policy.astype(np.float64),
+        "talent_remote_preference": t.remote_preference[ti].astype(np.float64),
     }
+
+
+def _salary_k(usd: F64) -> F64:
+    """USD a year as the salary-level features read it: thousands, capped, -1 if absent."""
+    return np.where(np.isnan(usd), NO_SALARY, np.minimum(np.nan_to_num(usd) / 1000.0, SALARY_K_CAP))
 
 
 def _salary_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[str, F64]:
     tmin, tmax = t.salary_min_usd[ti], t.salary_max_usd[ti]
     jmin, jmax = j.salary_min_usd[ji], j.salary_max_usd[ji]
+    levels = {
+        "job_salary_k": _salary_k((jmin + jmax) / 2.0),
+        "talent_salary_k": _salary_k(tmin),
+    }
     missing = np.isnan(tmin) | np.isnan(tmax) | np.isnan(jmin) | np.isnan(jmax)
     tmin, tmax, jmin, jmax = (np.nan_to_num(x) for x in (tmin, tmax, jmin, jmax))
     inter = np.maximum(0.0, np.minimum(tmax, jmax) - np.maximum(tmin, jmin))
@@ -867,6 +1043,7 @@ def _salary_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[str,
         "salary_iou": np.where(missing, 0.0, iou),
         "salary_ratio": np.where(missing, 1.0, ratio),
         "salary_missing": missing.astype(np.float64),
+        **levels,
     }
 
 
@@ -893,6 +1070,8 @@ def _culture_features(t: TalentFrame, j: JobFrame, ti: I64, ji: I64) -> dict[str
         "industry_match": _preference(t.preferred_industries[ti], j.industry[ji]),
         "company_size_match": _preference(t.preferred_sizes[ti], j.company_size[ji]),
         "work_style_alignment": np.where(either_empty, NEUTRAL, _div(inter, union, NEUTRAL)),
+        "company_size": j.company_size[ji].astype(np.float64),
+        "company_industry": j.industry[ji].astype(np.float64),
     }
 
 

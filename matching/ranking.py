@@ -7,20 +7,27 @@ For a talent (a job is symmetric):
     -> model scores -> SHAP explanations for the rows that will be stored ->
     write in one transaction
 
-Rows stored for the entity: its best `stored_matches` candidates, plus every
-pair already stored for it (they came from the other side's lists and are
-rescored, since this entity changed). Pairs with a closed job or a talent who
-left the market are deleted. A pair has one row whichever side wrote it, and
-the same score from either side (same features, same model).
+Lists are bounded: a pair is stored while it is in at least one side's best
+`stored_matches`. A rematch stores the entity's best candidates and rescores
+every pair already stored for it; of those, the ones now in neither side's
+best list are deleted (the other side's list is read from what it has
+stored). Pairs with a closed job or a talent who left the market are deleted
+too. A pair has one row whichever side wrote it, and the same score from
+either side (same features, same model).
 
-Without an active model the scores come from the SQL fallback scorer and
-the rows say source = 'fallback'.
+Order, here and in every read: score (two decimals, as stored), then text
+similarity, then a stable hash of the pair (`pair_tiebreak`), never an id.
+
+Without an active model the scores come from the SQL fallback scorer, which
+also writes the reasons, and the rows say source = 'fallback'.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -37,7 +44,7 @@ from matching.embedding import TextEmbedder
 from matching.explain import MatchExplainer
 from matching.features import extract_pair_features
 from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.models import MatchExplanation
+from matching.models import MatchExplanation, TopFactor
 from matching.registry import ActiveModel
 from matching.settings import Settings, get_settings
 
@@ -192,10 +199,13 @@ class RankingPipeline:
             else:
                 fallback = _fallback_scores(conn, kind, entity_id, open_others)
                 scores = np.array([fallback[o][0] for o in open_others])
+            # stored (and served) with two decimals: rank what is stored
+            scores = np.round(scores, 2)
         # the best candidates, plus every pair already stored for this entity
         candidate_set = set(candidates)
         existing_set = set(existing)
-        order = np.argsort(-scores, kind="stable")
+        pairs = [(entity_id, o) if kind == "talent" else (o, entity_id) for o in open_others]
+        order = rank_order(scores, semantic, pairs)
         best = [int(i) for i in order if open_others[i] in candidate_set][: s.stored_matches]
         keep = sorted(set(best) | {i for i, o in enumerate(open_others) if o in existing_set})
 
@@ -207,6 +217,7 @@ class RankingPipeline:
                     MatchExplanation(
                         sub_scores=fallback[open_others[i]][1],
                         failed_constraints=fallback[open_others[i]][2],
+                        top_factors=fallback[open_others[i]][3],
                     )
                     for i in keep
                 ]
@@ -225,9 +236,13 @@ class RankingPipeline:
                         model.version if model is not None else None,
                         Jsonb(explanations[pos].model_dump(mode="json", exclude_defaults=True)),
                         [float(v) for v in x[i]],
+                        None if math.isnan(semantic[i]) else float(semantic[i]),
                     )
                 )
-            result.deleted = _write_matches(conn, kind, entity_id, rows)
+            best_others = [open_others[i] for i in best]
+            result.deleted = _write_matches(
+                conn, kind, entity_id, rows, best_others, s.stored_matches
+            )
         result.stored = len(rows)
         result.source = "ml" if model is not None else "fallback"
         result.model_version = model.version if model is not None else None
@@ -293,21 +308,66 @@ def _remove_from_market(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -
     return deleted
 
 
-def _write_matches(conn: psycopg.Connection, kind: Kind, entity_id: UUID, rows: list[tuple]) -> int:
-    """Upsert the entity's rows and drop its pairs with a counterpart that left,
-    in one transaction (a crash leaves the previous set intact)."""
+def pair_tiebreak(talent_id: UUID, job_id: UUID) -> int:
+    """The stable hash that orders pairs tied on score and similarity: the first
+    64 bits of md5(talent_id || job_id), signed, as `matching.pair_tiebreak`."""
+    digest = hashlib.md5(f"{talent_id}{job_id}".encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def rank_order(
+    scores: np.ndarray, similarity: np.ndarray, pairs: Sequence[tuple[UUID, UUID]]
+) -> np.ndarray:
+    """Row indices best first: score, then text similarity (unknown last), then
+    the pair's hash, the order the read functions serve."""
+    sim = np.where(np.isnan(similarity), -np.inf, similarity)
+    ties = np.array([pair_tiebreak(t, j) for t, j in pairs], dtype=np.int64)
+    # float32 like the stored columns (real), so the order here is the order served
+    return np.lexsort((ties, -sim.astype(np.float32), -scores.astype(np.float32)))
+
+
+# Pairs of the entity that are in neither side's best list: not in its own
+# best (%(best)s) and with at least %(n)s rows of the counterpart ranking
+# above them (score, similarity, hash: the order the reads serve).
+_PRUNE_SQL = """
+    delete from public.matches m
+    where m.{own} = %(entity)s and m.{other} <> all (%(best)s::uuid[])
+      and (select count(*) from public.matches o
+           where o.{other} = m.{other}
+             and (o.score, coalesce(o.similarity, -2), -o.tiebreak)
+                 > (m.score, coalesce(m.similarity, -2), -m.tiebreak)) >= %(n)s
+"""
+
+
+def _write_matches(
+    conn: psycopg.Connection,
+    kind: Kind,
+    entity_id: UUID,
+    rows: list[tuple],
+    best: list[UUID],
+    stored_matches: int,
+) -> int:
+    """Upsert the entity's rows, drop its pairs that are in neither side's best
+    list and those with a counterpart that left, in one transaction (a crash
+    leaves the previous set intact)."""
+    own, other = ("talent_id", "job_id") if kind == "talent" else ("job_id", "talent_id")
     with conn.transaction():
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into public.matches (talent_id, job_id, score, source, model_version,"
-                " explanation, features, computed_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, now())"
+                " explanation, features, similarity, computed_at)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, now())"
                 " on conflict (talent_id, job_id) do update set"
                 " score = excluded.score, source = excluded.source,"
                 " model_version = excluded.model_version, explanation = excluded.explanation,"
-                " features = excluded.features, computed_at = excluded.computed_at",
+                " features = excluded.features, similarity = excluded.similarity,"
+                " computed_at = excluded.computed_at",
                 rows,
             )
+        pruned = conn.execute(
+            _PRUNE_SQL.format(own=own, other=other),
+            {"entity": entity_id, "best": best, "n": stored_matches},
+        ).rowcount
         if kind == "talent":
             deleted = conn.execute(
                 "delete from public.matches m using public.jobs j"
@@ -320,29 +380,53 @@ def _write_matches(conn: psycopg.Connection, kind: Kind, entity_id: UUID, rows: 
                 " where m.job_id = %s and t.id = m.talent_id and not t.open_to_work",
                 (entity_id,),
             ).rowcount
-    return deleted
+    return deleted + pruned
+
+
+FallbackRow = tuple[float, dict[str, float], list[str], list[TopFactor]]
 
 
 def _fallback_scores(
     conn: psycopg.Connection, kind: Kind, entity_id: UUID, others: list[UUID]
-) -> dict[UUID, tuple[float, dict[str, float], list[str]]]:
-    """Rule-based scores from SQL (no model active): score, sub-scores, failed constraints."""
+) -> dict[UUID, FallbackRow]:
+    """Rule-based scores from SQL (no model active): score, sub-scores, failed
+    constraints and the reasons `matching.fallback_explanation` gives (the
+    same the read functions serve on the fly)."""
     if not others:
         return {}
     talents = [entity_id] * len(others) if kind == "talent" else others
     jobs = others if kind == "talent" else [entity_id] * len(others)
     rows = conn.execute(
-        "select talent_id, job_id, score, skills_score, experience_score, location_score,"
-        " salary_score, culture_score, failed_constraints"
-        " from matching.fallback_score_pairs(%s::uuid[], %s::uuid[])",
+        "select f.talent_id, f.job_id, f.score, f.skills_score, f.experience_score,"
+        " f.location_score, f.salary_score, f.culture_score, f.semantic_score,"
+        " f.failed_constraints, e.top_reasons"
+        " from matching.fallback_score_pairs(%s::uuid[], %s::uuid[]) f"
+        " cross join lateral matching.fallback_explanation(f.score, f.skills_score,"
+        " f.experience_score, f.location_score, f.salary_score, f.culture_score,"
+        " f.semantic_score, f.failed_constraints, f.unscored) e",
         (talents, jobs),
     ).fetchall()
     out = {}
-    for t, j, score, sk, ex, lo, sa, cu, failed in rows:
+    for t, j, score, sk, ex, lo, sa, cu, se, failed, reasons in rows:
         other = j if kind == "talent" else t
         out[other] = (
             float(score),
-            {"skills": sk, "experience": ex, "location": lo, "salary": sa, "culture": cu},
+            {
+                "skills": sk,
+                "experience": ex,
+                "location": lo,
+                "salary": sa,
+                "culture": cu,
+                "semantic": se,
+            },
             list(failed),
+            [
+                TopFactor(
+                    feature=r["feature"],
+                    contribution=float(r["contribution"]),
+                    sentence=r["sentence"],
+                )
+                for r in reasons
+            ],
         )
     return out

@@ -1,10 +1,14 @@
 """Training pipelines. Today: the initial model, learned from synthetic pairs.
 
-The initial model imitates the rule-based scorer, so a fresh installation
-ranks sensibly before any feedback exists. Pairs are drawn from the seeded
-marketplace: half at random (mostly poor matches, as in real traffic) and
-half from each sampled talent's best jobs by the rules (the matches users
-would actually see), so the labels span the whole 0-100 range. Labels are the
+The initial model imitates the rule-based scorer, text term included, so a
+fresh installation ranks sensibly before any feedback exists. Pairs are drawn
+from the seeded marketplace: half at random (mostly poor matches, as in real
+traffic) and half from each sampled talent's best jobs by the rules (the
+matches users would actually see), so the labels span the whole 0-100 range.
+Every pair carries its real text similarity: the entities' texts are embedded
+with the production model and stored like the worker stores them (a stored
+embedding with the same text fingerprint is reused, and the worker later
+reuses these), so the model learns what text is worth. Labels are the
 `FallbackMatcher` score plus Gaussian noise.
 
 Validation is honest: pairs are split 80/20 by talent, so no talent of the
@@ -26,7 +30,8 @@ import psycopg
 from numpy.typing import NDArray
 from psycopg.types.json import Jsonb
 
-from matching import registry
+from matching import embedding_store, registry
+from matching.embedding import DIMENSIONS, TextEmbedder
 from matching.fallback import FallbackMatcher
 from matching.features import N_FEATURES, extract_pair_features
 from matching.loaders import load_fx_rates, load_jobs, load_talents
@@ -43,6 +48,10 @@ PARAM_GRID: tuple[dict[str, Any], ...] = (
 )
 #: Jobs scored per near talent when looking for its best matches.
 NEAR_POOL = 2000
+#: Entities whose texts are embedded for the synthetic pairs. Embedding runs at
+#: ~40 texts/s on two cores, so the sample is bounded; the worker reuses them.
+MAX_TEXT_TALENTS = 600
+MAX_TEXT_JOBS = 400
 #: The model must beat a random baseline by more than this share of its RMSE...
 RANDOM_MARGIN = 0.30
 #: ...and the constant-mean baseline by at least this share.
@@ -85,10 +94,16 @@ def synthetic_pairs(
     noise: float = 4.0,
     seed: int = 42,
     near_per_talent: int = 5,
+    embedder: TextEmbedder | None = None,
+    max_talents: int = MAX_TEXT_TALENTS,
+    max_jobs: int = MAX_TEXT_JOBS,
+    progress: Progress | None = None,
 ) -> SyntheticPairs:
-    """Near and far (talent, job) pairs from the database, labelled by the rules."""
+    """Near and far (talent, job) pairs from the database, labelled by the rules,
+    each with the cosine similarity of the two stored embeddings."""
     if n_pairs < 100:
         raise ValueError(f"need at least 100 pairs, got {n_pairs}")
+    say = progress or (lambda _msg: None)
     rng = np.random.default_rng(seed)
     talent_ids = [r[0] for r in conn.execute("select id from public.talents order by id")]
     job_ids = [r[0] for r in conn.execute("select id from public.jobs order by id")]
@@ -97,6 +112,18 @@ def synthetic_pairs(
             f"need at least 20 talents and 20 jobs to train, found {len(talent_ids)}"
             f" and {len(job_ids)}; run `matching seed` first"
         )
+    talent_ids = _sample(rng, talent_ids, max_talents)
+    job_ids = _sample(rng, job_ids, max_jobs)
+    say(
+        f"embedding the texts of {len(talent_ids):,} talents and {len(job_ids):,} jobs"
+        " (stored: the worker reuses them)"
+    )
+    embedder = embedder or TextEmbedder()
+    embedded = embedding_store.ensure_embeddings(conn, embedder, "job", job_ids)
+    embedded += embedding_store.ensure_embeddings(conn, embedder, "talent", talent_ids)
+    say(f"  {embedded:,} texts embedded, the rest reused")
+    tvec = _matrix(embedding_store.talent_vectors(conn, talent_ids), talent_ids)
+    jvec = _matrix(embedding_store.job_vectors(conn, job_ids), job_ids)
     fx = load_fx_rates(conn)
     talents = load_talents(conn, talent_ids, fx)
     jobs = load_jobs(conn, job_ids, fx)
@@ -111,7 +138,12 @@ def synthetic_pairs(
         # marketplaces stay fast); the pool is large enough to hold good ones
         pool = rng.choice(len(job_ids), min(len(job_ids), NEAR_POOL), replace=False)
         scores = matcher.score_pairs(
-            talents, jobs, np.full(len(pool), t, dtype=np.int64), pool, reasons=False
+            talents,
+            jobs,
+            np.full(len(pool), t, dtype=np.int64),
+            pool,
+            semantic=jvec[pool] @ tvec[t],
+            reasons=False,
         ).score
         best = pool[np.argsort(-scores, kind="stable")[:near_per_talent]]
         near_t += [int(t)] * len(best)
@@ -120,10 +152,28 @@ def synthetic_pairs(
     ti = np.concatenate([near_t, rng.integers(0, len(talent_ids), n_far)]).astype(np.int64)
     ji = np.concatenate([near_j, rng.integers(0, len(job_ids), n_far)]).astype(np.int64)
 
-    x = extract_pair_features(talents, jobs, ti, ji)
-    clean = matcher.score_pairs(talents, jobs, ti, ji, reasons=False).score
+    semantic = np.einsum("ij,ij->i", tvec[ti], jvec[ji])
+    x = extract_pair_features(talents, jobs, ti, ji, semantic)
+    clean = matcher.score_pairs(talents, jobs, ti, ji, semantic=semantic, reasons=False).score
     y = np.clip(clean + rng.normal(0.0, noise, len(clean)), 0.0, 100.0)
     return SyntheticPairs(x=x, y=y, talent_group=ti)
+
+
+def _sample(rng: np.random.Generator, ids: list[Any], limit: int) -> list[Any]:
+    """At most `limit` of the ids, drawn at random, in their original order."""
+    if len(ids) <= limit:
+        return ids
+    return [ids[i] for i in np.sort(rng.choice(len(ids), limit, replace=False))]
+
+
+def _matrix(vectors: dict[Any, NDArray[np.float32]], ids: list[Any]) -> NDArray[np.float64]:
+    """Stored vectors as rows in `ids` order (NaN for a missing one: its pairs
+    then read as "no similarity", the neutral value)."""
+    out = np.full((len(ids), DIMENSIONS), np.nan)
+    for k, i in enumerate(ids):
+        if i in vectors:
+            out[k] = vectors[i]
+    return out
 
 
 def grouped_split(
@@ -180,7 +230,7 @@ def train_initial_model(
     rng = np.random.default_rng(seed)
     with psycopg.connect(url) as conn:
         say(f"sampling {n_pairs:,} synthetic pairs (near and far)")
-        pairs = synthetic_pairs(conn, n_pairs=n_pairs, seed=seed)
+        pairs = synthetic_pairs(conn, n_pairs=n_pairs, seed=seed, progress=say)
     assert pairs.x.shape[1] == N_FEATURES
     train_rows, holdout = grouped_split(pairs.talent_group, 0.2, rng)
     say(
@@ -534,13 +584,8 @@ class TrainingPipeline:
         with conn.transaction():
             registry.register(conn, candidate)
             if activate:
+                # activation queues the re-rank of every stored match (rematch_all)
                 registry.activate(conn, candidate.version, reason="training")
-                # re-rank every stored match with the new version, in the background
-                conn.execute(
-                    "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',"
-                    " %s, null, -10)",
-                    (Jsonb({"kind": "talent"}),),
-                )
         return self._finish(
             conn,
             run_id,

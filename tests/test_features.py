@@ -1173,7 +1173,7 @@ def test_feature_sentence(f, where):
         return
     assert text.strip() == text and text
     fields = [field for _, field, _, _ in string.Formatter().parse(f.phrase) if field]
-    assert fields and set(fields) <= {"value", "yes_no"}
+    assert fields and set(fields) <= {"value", "yes_no", "label"}
     for spec in _value_specs(f.phrase):
         assert format(value, spec) in text
     if "yes_no" in fields:
