@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matching.features import FEATURES
+from matching.features import FEATURES, Feature
 
 FEATURES_DOC = "docs/features.md"
 
@@ -19,9 +19,31 @@ def features_markdown() -> str:
         "produce NaN: a feature takes the neutral value its description gives and",
         "the matching `*_missing` indicator is 1.",
         "",
-        "| # | name | category | range | description |",
-        "| --- | --- | --- | --- | --- |",
+        "*Trend* is the model's monotone constraint: + means a higher value never",
+        "lowers a score, - never raises it (priors every model keeps, feedback",
+        "included). *Reason* says when the feature may be shown as a reason: never",
+        "for indicators, and not when its value is a stand-in for missing data, a",
+        '"no preference" value, or silenced by another feature of the pair.',
+        "",
+        "| # | name | category | range | trend | reason | description |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for i, f in enumerate(FEATURES):
-        lines.append(f"| {i} | `{f.name}` | {f.category} | {f.range_text} | {f.description} |")
+        trend = {1: "+", -1: "-"}.get(f.monotone, "")
+        lines.append(
+            f"| {i} | `{f.name}` | {f.category} | {f.range_text} | {trend} | {_reason(f)}"
+            f" | {f.description} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _reason(f: Feature) -> str:
+    if not f.reason:
+        return "never"
+    quiet = []
+    if f.unknown_if:
+        quiet.append(f"{f.unknown_if} = 1")
+    if f.neutral is not None:
+        quiet.append(f"value {f.neutral:g}")
+    quiet += [f"{name} = {value:g}" for name, value in f.silent_when]
+    return "unless " + ", ".join(quiet) if quiet else "always"

@@ -15,6 +15,7 @@ import pytest
 import shap
 
 from matching.explain import (
+    MIN_REASON_POINTS,
     SUB_SCORE_SCALE,
     TOP_FACTORS,
     MatchExplainer,
@@ -145,7 +146,8 @@ def expected_text(name: str, row: np.ndarray) -> str:
     if f.neutral is not None and value == f.neutral:
         assert f.neutral_phrase
         return f.neutral_phrase
-    return f.phrase.format(value=value, yes_no="yes" if value >= 0.5 else "no")
+    label = f.labels[round(value)] if f.labels is not None else ""
+    return f.phrase.format(value=value, yes_no="yes" if value >= 0.5 else "no", label=label)
 
 
 def check_sentence(name: str, row: np.ndarray, contribution: float, sentence: str) -> str:
@@ -162,6 +164,9 @@ def check_sentence(name: str, row: np.ndarray, contribution: float, sentence: st
     if "{yes_no}" in f.phrase:
         assert sentence.endswith("yes" if value >= 0.5 else "no")
         return "indicator"
+    if "{label}" in f.phrase:
+        assert f.labels is not None and f.labels[round(value)] in sentence
+        return "label"
     specs = _value_specs(f.phrase)
     assert specs, f.phrase
     for spec in specs:
@@ -169,31 +174,79 @@ def check_sentence(name: str, row: np.ndarray, contribution: float, sentence: st
     return "value"
 
 
-def test_top_factors_are_the_largest_contributions_in_order(explainer, explanations, rows):
+def _speaking(row: np.ndarray) -> np.ndarray:
+    """Mask of the features whose value says something about this pair."""
+    values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
+    return np.array([f.speaks(float(row[i]), values) for i, f in enumerate(FEATURES)])
+
+
+def test_top_factors_are_the_largest_speaking_contributions_in_order(
+    explainer, explanations, rows
+):
     att = explainer.attributions(rows)
+    silenced = 0
     for k, e in enumerate(explanations):
         c = att.contributions[k]
         magnitude = np.abs(c)
-        assert len(e.top_factors) == TOP_FACTORS == 3
+        eligible = _speaking(rows[k]) & (magnitude >= MIN_REASON_POINTS)
+        assert len(e.top_factors) == min(TOP_FACTORS, int(eligible.sum()))
         names = [f.feature for f in e.top_factors]
-        assert len(set(names)) == 3
+        assert len(set(names)) == len(names)
+        assert all(eligible[FEATURE_INDEX[n]] for n in names)
         shown = [magnitude[FEATURE_INDEX[n]] for n in names]
         assert shown == sorted(shown, reverse=True)
-        # nothing left out is larger than the smallest one shown
-        rest = np.delete(magnitude, [FEATURE_INDEX[n] for n in names])
-        assert rest.max() <= shown[-1]
+        # nothing eligible left out is larger than the smallest one shown
+        rest = np.where(eligible, magnitude, 0.0)
+        rest[[FEATURE_INDEX[n] for n in names]] = 0.0
+        if len(names) == TOP_FACTORS:
+            assert rest.max() <= shown[-1]
+        else:
+            assert rest.max() == 0.0
         for factor in e.top_factors:
             assert factor.contribution == c[FEATURE_INDEX[factor.feature]]
+        # a silent feature that outweighs a shown reason was left out on purpose
+        silenced += int(np.any(np.where(~eligible, magnitude, 0.0) > (shown[-1] if shown else 0)))
+    assert silenced > 0  # the rows exercise the rule
+
+
+def test_no_reason_for_coverage_without_required_skills_or_commute_to_remote_jobs():
+    row = _row(required_skill_count=0.0, required_coverage=1.0, job_remote_policy=2.0,
+               commute_fit=1.0, location_missing=0.0, distance_km=800.0)
+    c = _contributions(required_coverage=15.0, commute_fit=7.1, distance_km=-3.0,
+                       job_remote_policy=2.0)
+    e = build_explanation(row, c, base_value=40.0)
+    assert [f.feature for f in e.top_factors] == ["job_remote_policy"]
+    assert e.top_factors[0].sentence == "+2.0 points: fully remote role"
+    # the same values with required skills and an on-site job are reasons
+    row = _row(required_skill_count=2.0, required_coverage=1.0, job_remote_policy=0.0,
+               commute_fit=0.9, location_missing=0.0, distance_km=10.0)
+    e = build_explanation(row, c, base_value=40.0)
+    assert [f.feature for f in e.top_factors] == [
+        "required_coverage", "commute_fit", "distance_km"
+    ]
+
+
+def test_indicators_unknowns_and_no_preference_are_never_reasons():
+    row = _row(location_missing=1.0, distance_km=0.0, commute_fit=0.5, semantic_missing=1.0,
+               industry_match=0.5, salary_missing=1.0, salary_iou=0.0)
+    c = _contributions(location_missing=9.0, distance_km=8.0, commute_fit=7.0,
+                       semantic_missing=6.0, semantic_similarity=5.0, industry_match=4.0,
+                       salary_iou=3.0, salary_missing=2.5, talent_years=1.0)
+    e = build_explanation(row, c, base_value=40.0)
+    assert [f.feature for f in e.top_factors] == ["talent_years"]
 
 
 def test_top_factor_sentences_state_the_value_and_the_points(explanations, rows):
     kinds: dict[str, int] = {}
     for k, e in enumerate(explanations):
         for factor in e.top_factors:
+            assert not factor.feature.endswith("_missing")
             kind = check_sentence(factor.feature, rows[k], factor.contribution, factor.sentence)
             kinds[kind] = kinds.get(kind, 0) + 1
-    # the synthetic target makes every kind of phrase appear
-    assert set(kinds) == {"value", "indicator", "neutral", "unknown"}, kinds
+    # reasons are measurements and attributes; never an indicator, a stand-in
+    # for missing data or a "no preference" value
+    assert "value" in kinds, kinds
+    assert set(kinds) <= {"value", "label", "indicator"}, kinds
 
 
 def _row(**values: float) -> np.ndarray:
@@ -286,13 +339,10 @@ def _contributions(**values: float) -> np.ndarray:
     ],
 )
 def test_factor_sentences_for_values_indicators_and_stand_ins(row, contributions, expected):
-    e = build_explanation(row, contributions, base_value=50.0)
-    top = e.top_factors[0]
-    assert top.feature == FEATURE_NAMES[int(np.argmax(np.abs(contributions)))]
-    assert top.sentence == expected
-    check_sentence(top.feature, row, top.contribution, top.sentence)
-    i = FEATURE_INDEX[top.feature]
+    # how a value reads; whether it is shown as a reason is tested above
+    i = int(np.argmax(np.abs(contributions)))
     assert factor_sentence(i, row, float(contributions[i])) == expected
+    check_sentence(FEATURE_NAMES[i], row, float(contributions[i]), expected)
 
 
 def test_stand_in_values_read_as_measurements_when_data_is_present():
@@ -302,12 +352,10 @@ def test_stand_in_values_read_as_measurements_when_data_is_present():
     assert e.top_factors[0].sentence == "+3.0 points: lives 0 km from the job"
 
 
-def test_ties_keep_registry_order_and_few_nonzero_contributions_still_give_three():
+def test_ties_keep_registry_order_and_zero_contributions_are_no_reason():
     c = _contributions(salary_iou=-2.0, skill_jaccard=2.0)
     e = build_explanation(_row(), c, base_value=40.0)
-    assert [f.feature for f in e.top_factors][:2] == ["skill_jaccard", "salary_iou"]
-    assert len(e.top_factors) == 3
-    assert e.top_factors[2].contribution == 0.0
+    assert [f.feature for f in e.top_factors] == ["skill_jaccard", "salary_iou"]
     assert e.raw_score == pytest.approx(40.0)
 
 

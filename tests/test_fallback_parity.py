@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import psycopg
 import pytest
+from pgvector import Vector
 from psycopg import errors
 
+from matching.embedding_store import job_vectors, register_vector_type, talent_vectors
 from matching.fallback import FallbackMatcher
 from matching.features import REMOTE_COMPATIBILITY, REMOTE_POLICIES, REMOTE_PREFERENCES
 from matching.loaders import load_fx_rates, load_jobs, load_talents
@@ -17,12 +19,36 @@ pytestmark = pytest.mark.integration
 
 N_PAIRS = 3000
 N_NEAR = 1000
-SUB_SCORES = ("skills", "experience", "location", "salary", "culture")
+SUB_SCORES = ("skills", "experience", "location", "salary", "culture")  # columns 3-7
+
+
+def _store_vectors(
+    conn: psycopg.Connection, kind: str, ids: list, rng: np.random.Generator
+) -> None:
+    """Unit vectors for most entities (the rest keep none), drawn in a random
+    4-dimensional subspace so pair cosines spread over [-1, 1]: the scorer's
+    arithmetic is under test here, not the embedding model."""
+    basis = np.linalg.qr(np.random.default_rng(99).normal(size=(384, 4)))[0].T
+    keep = [i for i in ids if rng.random() < 0.85]
+    vectors = rng.normal(size=(len(keep), 4)) @ basis
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    register_vector_type(conn)
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"insert into matching.{kind}_embeddings ({kind}_id, embedding, model_name,"
+            " text_sha256) values (%s, %s, 'parity-test', repeat('0', 64))",
+            [(i, Vector(v.astype(np.float32))) for i, v in zip(keep, vectors, strict=True)],
+        )
 
 
 @pytest.fixture(scope="module")
 def seeded(db_url):
     seed(db_url, seed=11, n_talents=1500, n_jobs=400)
+    rng = np.random.default_rng(3)
+    with psycopg.connect(db_url) as conn:
+        for kind, table in (("talent", "talents"), ("job", "jobs")):
+            ids = [r[0] for r in conn.execute(f"select id from public.{table} order by id")]
+            _store_vectors(conn, kind, ids, rng)
     return db_url
 
 
@@ -52,11 +78,35 @@ def test_sql_and_python_agree_on_random_pairs(seeded):
         fx = load_fx_rates(conn)
         talents = load_talents(conn, talent_ids, fx)
         jobs = load_jobs(conn, job_ids, fx)
+        tv = talent_vectors(conn, talent_ids)
+        jv = job_vectors(conn, job_ids)
 
     assert len(rows) == N_PAIRS
     assert [r[0] for r in rows] == [talent_ids[i] for i in ti]
     assert [r[1] for r in rows] == [job_ids[j] for j in ji]
-    py = FallbackMatcher().score_pairs(talents, jobs, ti, ji)
+    # the mirror gets the cosine the ranking pipeline computes (numpy, float32 vectors)
+    semantic = np.array(
+        [
+            float(np.dot(tv[talent_ids[t]], jv[job_ids[j]]))
+            if talent_ids[t] in tv and job_ids[j] in jv
+            else np.nan
+            for t, j in zip(ti, ji, strict=True)
+        ]
+    )
+    sql_similarity = np.array([np.nan if r[10] is None else r[10] for r in rows])
+    np.testing.assert_array_equal(np.isnan(sql_similarity), np.isnan(semantic))
+    np.testing.assert_allclose(sql_similarity, semantic, rtol=0, atol=1e-6)
+    # pgvector computes the cosine in float32 (1e-7 apart from numpy, x 100 / 0.6
+    # in the text term): the rules are compared on the same cosine, to 1e-6
+    py = FallbackMatcher().score_pairs(talents, jobs, ti, ji, semantic=sql_similarity)
+    np.testing.assert_allclose([r[9] for r in rows], py.sub_scores["semantic"], rtol=0, atol=1e-6)
+    assert [list(r[11]) for r in rows] == py.unscored
+    # both sides of the text term are exercised: missing, floor, ceiling, between
+    text = np.array([r[9] for r in rows])
+    assert np.isnan(semantic).sum() >= 100
+    assert (text == 0).sum() >= 100 and (text == 100).sum() >= 50
+    assert ((text > 0) & (text < 100) & (text != 50)).sum() >= 300
+    assert {"salary", "culture", "semantic"} <= {c for r in rows for c in r[11]}
 
     sql_score = np.array([r[2] for r in rows])
     np.testing.assert_allclose(sql_score, py.score, rtol=0, atol=1e-6)
