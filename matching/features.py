@@ -521,6 +521,15 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+#: LightGBM interaction groups: a tree uses features of one group only. The
+#: text's features form a group of their own, so text similarity adds to a
+#: score the same way whatever the structured fields are (as in the fallback);
+#: otherwise trees learn text only inside the regions their training pairs
+#: covered, and a market unlike them (no skills listed, say) loses the text.
+INTERACTION_GROUPS: tuple[tuple[int, ...], ...] = (
+    tuple(i for i, f in enumerate(FEATURES) if f.category == "semantic"),
+    tuple(i for i, f in enumerate(FEATURES) if f.category != "semantic"),
+)
 FEATURE_INDEX: Mapping[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 N_FEATURES = len(FEATURES)
 

@@ -17,7 +17,7 @@ import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.features import FEATURE_NAMES, FEATURES, N_FEATURES
+from matching.features import FEATURE_NAMES, FEATURES, INTERACTION_GROUPS, N_FEATURES
 
 #: Defaults sized for the explanation budget: TreeSHAP cost grows with
 #: trees x leaves, and 200 candidates must be scored and 50 explained in
@@ -90,6 +90,7 @@ def _booster_params(params: dict[str, Any], seed: int) -> dict[str, Any]:
     # score): the model then orders ties of everything else by text similarity
     # exactly as cosine does, and feedback can't learn "worse skills win".
     out.setdefault("monotone_constraints", [f.monotone for f in FEATURES])
+    out.setdefault("interaction_constraints", [list(g) for g in INTERACTION_GROUPS])
     # Same data, same seed, same result: fixed threads and deterministic mode.
     out.update(
         seed=seed,

@@ -239,10 +239,7 @@ class RankingPipeline:
                         None if math.isnan(semantic[i]) else float(semantic[i]),
                     )
                 )
-            best_others = [open_others[i] for i in best]
-            result.deleted = _write_matches(
-                conn, kind, entity_id, rows, best_others, s.stored_matches
-            )
+            result.deleted = _write_matches(conn, kind, entity_id, rows, s.stored_matches)
         result.stored = len(rows)
         result.source = "ml" if model is not None else "fallback"
         result.model_version = model.version if model is not None else None
@@ -326,16 +323,38 @@ def rank_order(
     return np.lexsort((ties, -sim.astype(np.float32), -scores.astype(np.float32)))
 
 
-# Pairs of the entity that are in neither side's best list: not in its own
-# best (%(best)s) and with at least %(n)s rows of the counterpart ranking
-# above them (score, similarity, hash: the order the reads serve).
-_PRUNE_SQL = """
+# Bounded lists. A pair may stay while it ranks in the top %(n)s of its
+# talent's stored list or of its job's (score, similarity, hash: the order the
+# reads serve). A write can break that only for the entity's own rows and, in
+# each counterpart's list, for the row it pushed from rank n to n + 1; both
+# are checked, so after every rematch every stored pair is in one side's best.
+_BETTER = (
+    "(o.score, coalesce(o.similarity, -2), -o.tiebreak)"
+    " > (m.score, coalesce(m.similarity, -2), -m.tiebreak)"
+)
+_PRUNE_OWN_SQL = f"""
     delete from public.matches m
-    where m.{own} = %(entity)s and m.{other} <> all (%(best)s::uuid[])
+    where m.{{own}} = %(entity)s
       and (select count(*) from public.matches o
-           where o.{other} = m.{other}
-             and (o.score, coalesce(o.similarity, -2), -o.tiebreak)
-                 > (m.score, coalesce(m.similarity, -2), -m.tiebreak)) >= %(n)s
+           where o.{{own}} = m.{{own}} and {_BETTER}) >= %(n)s
+      and (select count(*) from public.matches o
+           where o.{{other}} = m.{{other}} and {_BETTER}) >= %(n)s
+"""
+_PRUNE_PUSHED_SQL = f"""
+    delete from public.matches m
+    using (
+      select x.talent_id, x.job_id
+      from unnest(%(others)s::uuid[]) c (id)
+      cross join lateral (
+        select l.talent_id, l.job_id from public.matches l
+        where l.{{other}} = c.id
+        order by l.score desc, l.similarity desc nulls last, l.tiebreak
+        offset %(n)s limit 1
+      ) x
+    ) pushed
+    where m.talent_id = pushed.talent_id and m.job_id = pushed.job_id
+      and (select count(*) from public.matches o
+           where o.{{own}} = m.{{own}} and {_BETTER}) >= %(n)s
 """
 
 
@@ -344,10 +363,9 @@ def _write_matches(
     kind: Kind,
     entity_id: UUID,
     rows: list[tuple],
-    best: list[UUID],
     stored_matches: int,
 ) -> int:
-    """Upsert the entity's rows, drop its pairs that are in neither side's best
+    """Upsert the entity's rows, drop the pairs that are in neither side's best
     list and those with a counterpart that left, in one transaction (a crash
     leaves the previous set intact)."""
     own, other = ("talent_id", "job_id") if kind == "talent" else ("job_id", "talent_id")
@@ -364,10 +382,10 @@ def _write_matches(
                 " computed_at = excluded.computed_at",
                 rows,
             )
-        pruned = conn.execute(
-            _PRUNE_SQL.format(own=own, other=other),
-            {"entity": entity_id, "best": best, "n": stored_matches},
-        ).rowcount
+        others = [r[1] if kind == "talent" else r[0] for r in rows]
+        bounds = {"entity": entity_id, "others": others, "n": stored_matches}
+        pruned = conn.execute(_PRUNE_OWN_SQL.format(own=own, other=other), bounds).rowcount
+        pruned += conn.execute(_PRUNE_PUSHED_SQL.format(own=own, other=other), bounds).rowcount
         if kind == "talent":
             deleted = conn.execute(
                 "delete from public.matches m using public.jobs j"

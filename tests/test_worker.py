@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Worker:
     """`matching worker` as a subprocess, logging to a file."""
 
-    def __init__(self, url: str, log_path: Path) -> None:
+    def __init__(self, url: str, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHING_")}
         env.update(
@@ -37,6 +37,7 @@ class Worker:
             MATCHING_WORKER_HEARTBEAT_SECONDS="1",
             MATCHING_WORKER_STALLED_SECONDS="3",
             MATCHING_RETRY_BASE_SECONDS="0.2",
+            **(extra_env or {}),
         )
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
