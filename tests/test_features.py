@@ -1534,3 +1534,58 @@ def test_property_matches_a_per_pair_reference(ts, js, data):
         for name, value in expected.items():
             got = out[k, FEATURE_INDEX[name]]
             assert got == pytest.approx(value, rel=1e-9, abs=1e-6), (name, got, value)
+
+
+# --------------------------------------------------------------------------
+# Attributes that preferences depend on.
+# --------------------------------------------------------------------------
+
+
+def test_attributes_of_each_side_are_features():
+    t = talent(
+        experience_level="lead",
+        years_experience=12,
+        remote_preference="remote",
+        salary_min=92000,
+        salary_max=110000,
+        salary_currency="EUR",
+    )
+    j = job(
+        experience_level="mid",
+        remote_policy="hybrid",
+        location=(52.5, 13.4),
+        company_size="enterprise",
+        company_industry="fintech",
+        salary_min=60000,
+        salary_max=80000,
+        salary_currency="USD",
+        skills=[jskill(1), jskill(2), jskill(3, required=False)],
+    )
+    check(
+        row(t, j),
+        talent_level=3.0,
+        talent_years=12.0,
+        talent_remote_preference=2.0,
+        talent_salary_k=100.0,  # 92,000 EUR at 0.92 per USD
+        job_level=1.0,
+        job_remote_policy=1.0,
+        job_salary_k=70.0,
+        company_size=4.0,
+        company_industry=1.0,
+        required_skill_count=2.0,
+    )
+
+
+def test_attributes_without_a_salary_read_as_not_given():
+    values = row(talent(), job())
+    check(values, talent_salary_k=-1.0, job_salary_k=-1.0, required_skill_count=0.0)
+    assert not feature("job_salary_k").speaks(values["job_salary_k"], values)
+    assert not feature("required_coverage").speaks(values["required_coverage"], values)
+
+
+def test_attribute_reasons_read_naturally():
+    assert feature("company_size").sentence(1.0) == "small company"
+    assert feature("job_remote_policy").sentence(2.0) == "fully remote role"
+    assert feature("job_level").sentence(2.0) == "senior-level role"
+    assert feature("company_industry").sentence(1.0) == "company in fintech"
+    assert feature("talent_salary_k").sentence(95.0) == "asks for about $95k a year"
