@@ -433,6 +433,18 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "matches_features_count",
     ),
     (
+        "similarity above 1",
+        "public.matches",
+        lambda i: {
+            "talent_id": i["talent"],
+            "job_id": i["job"],
+            "score": 50,
+            "source": "fallback",
+            "similarity": 1.5,
+        },
+        "matches_similarity_range",
+    ),
+    (
         "feedback actor",
         "public.match_feedback",
         lambda i: {

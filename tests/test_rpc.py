@@ -453,7 +453,9 @@ def test_a_new_profile_gets_fallback_scores_immediately(api, world):
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
     for r in rows:
         assert r["source"] == "fallback" and r["model_version"] is None and r["stale"] is False
-        assert set(r["sub_scores"]) == {"skills", "experience", "location", "salary", "culture"}
+        assert set(r["sub_scores"]) == {
+            "skills", "experience", "location", "salary", "culture", "semantic"
+        }  # fmt: skip
         assert 1 <= len(r["top_reasons"]) <= 3
         for reason in r["top_reasons"]:
             assert re.match(r"^[+-]\d+\.\d points: ", reason["sentence"]), reason
@@ -985,7 +987,8 @@ def test_matching_health_reports_model_queue_workers_and_fallback_share(api, wor
     health = api.call("matching_health", {}, admin)[0]
     assert health["active_model_version"] == MODEL
     assert health["active_model_trained_at"] is not None
-    assert health["queue_depth"] == empty["queue_depth"] + 1
+    # the retrain request, and the re-rank every activation queues
+    assert health["queue_depth"] == empty["queue_depth"] + 2
     assert health["queue_depth_by_queue"]["retrain"] == 1
     assert health["workers"] == 1 and health["worker_heartbeat_age_seconds"] >= 19
     assert health["oldest_pending_age_seconds"] >= 0

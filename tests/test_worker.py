@@ -170,9 +170,10 @@ def test_a_skill_edit_produces_fresh_matches_with_the_active_model(market, worke
     score, source, explanation = row
     assert source == "ml" and 0 <= score <= 100
     assert len(explanation["top_factors"]) == 3
-    # the stored explanation adds up to the stored score
+    # the stored explanation adds up to the stored score (kept with two decimals)
     raw = explanation["base_value"] + sum(explanation["contributions"].values())
-    assert abs(min(100.0, max(0.0, raw)) - score) < 1e-3
+    assert abs(explanation["raw_score"] - raw) < 1e-6
+    assert abs(round(min(100.0, max(0.0, raw)), 2) - score) < 1e-4
 
 
 def test_ten_rapid_edits_make_one_or_two_jobs(market, worker):
