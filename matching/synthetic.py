@@ -2,8 +2,12 @@
 
 The matching engine needs data with real structure to be trained and judged
 on: skills that co-occur the way they do on real profiles, titles that agree
-with skills, salaries that depend on role, seniority and city, and culture
-signals that line up with remote preferences. `generate` builds such a
+with skills, salaries that depend on role, seniority and city, culture
+signals that line up with remote preferences, and prose that says what the
+skill list cannot: the domain a talent wants to work in (or comes from) and
+the kind of team, in the vocabulary jobs use for their company's industry
+and team (`tx.INDUSTRY_DOMAINS`, `tx.TEAM_FOCUS`), so that a pair's text
+similarity is not redundant with its skill overlap. `generate` builds such a
 marketplace from `matching.taxonomy` and a seed, without touching a database,
 and returns rows ready for COPY (see `matching.seed`).
 
@@ -70,6 +74,7 @@ P_JOB_NO_MAX_YEARS = 0.15
 P_REMOTE_JOB_NO_LOCATION = 0.30
 P_JOB_PRIMARY_FAMILY = 0.55  # else the job comes from the company's industry mix
 P_SECOND_CLUSTER = 0.5
+P_HEADLINE_DOMAIN = 0.5  # talents whose headline also names their domain
 
 # Skill sampling weights (relative): family skills outside the drawn
 # clusters, skills of neighbouring families, and boosts for the drawn
@@ -186,6 +191,12 @@ class _Catalog:
     job_frags: tuple[str, ...]
     job_start: np.ndarray
     job_count: np.ndarray
+    focus: tuple[str, ...]  # tx.TEAM_FOCUS phrases, grouped per global cluster
+    focus_start: np.ndarray  # per global cluster
+    focus_count: np.ndarray
+    domains: tuple[str, ...]  # tx.INDUSTRY_DOMAINS phrases, grouped per industry
+    domain_start: np.ndarray  # per industry, in tx.INDUSTRIES order
+    domain_count: np.ndarray
     salary_usd: np.ndarray  # (families, 5)
     family_industry_cum: np.ndarray  # (families, industries): industry of a company
     industry_family_cum: np.ndarray  # (industries, families): family of a job
@@ -298,6 +309,11 @@ def _catalog() -> _Catalog:
         ]
     )
 
+    focus, f_start, f_count = flatten(
+        [tx.TEAM_FOCUS[f.slug][c.key] for f in families for c in f.clusters]
+    )
+    domains, d_start, d_count = flatten([tx.INDUSTRY_DOMAINS[ind] for ind in tx.INDUSTRIES])
+
     n_ind = len(tx.INDUSTRIES)
     fam_ind = np.zeros((len(families), n_ind))
     talent_ind = np.full((len(families), n_ind), 0.08)
@@ -345,6 +361,12 @@ def _catalog() -> _Catalog:
         job_frags=jobs,
         job_start=j_start,
         job_count=j_count,
+        focus=focus,
+        focus_start=f_start,
+        focus_count=f_count,
+        domains=domains,
+        domain_start=d_start,
+        domain_count=d_count,
         salary_usd=np.array([f.salary_usd for f in families], dtype=float),
         family_industry_cum=_cum(fam_ind),
         industry_family_cum=_cum(ind_fam),
@@ -564,6 +586,13 @@ def _years_phrase(years: float) -> str:
 
 def _fmt_years(y: float) -> str:
     return f"{y:g}"
+
+
+def _join(items: list[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) <= 2:
+        return f" {last} ".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 # --------------------------------------------------------------------------
@@ -833,12 +862,25 @@ def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tupl
     opener = np.where(~located & (opener == 1), 0, opener)  # opener 1 names a place
     closer = rng.integers(0, 2, size=n)
     skills_line = rng.random(n) < 0.3
+    # Domain and team wording, which the skill list does not carry: the
+    # industries a talent wants (or, without preferences, the one it comes
+    # from: the first of its drawn industries), a phrase of that domain, the
+    # kind of team its primary cluster works in.
+    first_ind = ind_idx[:, 0]
+    has_pref = k_ind > 0
+    focus_idx = _pick_from_offsets(rng, cat.focus_start[gcl], cat.focus_count[gcl])
+    domain_idx = _pick_from_offsets(rng, cat.domain_start[first_ind], cat.domain_count[first_ind])
+    n_dom_tpl = np.where(has_pref, len(tx.BIO_DOMAIN_WANTED), len(tx.BIO_DOMAIN_PAST))
+    domain_tpl = np.floor(rng.random(n) * n_dom_tpl).astype(np.int64)
+    head_domain = (rng.random(n) < P_HEADLINE_DOMAIN).tolist()
+    n_head_tpl = np.where(has_pref, len(tx.HEADLINE_DOMAIN_WANTED), len(tx.HEADLINE_DOMAIN_PAST))
+    head_tpl = np.floor(rng.random(n) * n_head_tpl).astype(np.int64)
     top_names = np.asarray(cat.skill_names, dtype=object)[sel[:, :4]].tolist()
     level_names = np.asarray(tx.EXPERIENCE_LEVELS, dtype=object)[level].tolist()
     remote_names = np.asarray(tx.REMOTE_PREFERENCES, dtype=object)[remote].tolist()
     city_names = cat.city_name[city].tolist()
     years_l = years.tolist()
-    default_ind = np.array([tx.INDUSTRIES.index(f.industries[0]) for f in tx.FAMILIES])[fam]
+    first_ind_names = np.asarray(tx.INDUSTRIES, dtype=object)[first_ind].tolist()
 
     headlines: list[str] = []
     bios: list[str] = []
@@ -846,9 +888,22 @@ def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tupl
         title = cat.titles[title_idx[i]]
         s = top_names[i]
         y = years_l[i]
-        industry = tx.INDUSTRY_LABELS[
-            industries[i][0] if industries[i] else tx.INDUSTRIES[default_ind[i]]
-        ]
+        # == industries[i][0] when the talent has preferences
+        industry = tx.INDUSTRY_LABELS[first_ind_names[i]]
+        labels = [tx.INDUSTRY_LABELS[x] for x in industries[i]] or [industry]
+        focus = cat.focus[focus_idx[i]]
+        domain_fields = {
+            "industries": _join(labels),
+            "domain": cat.domains[domain_idx[i]],
+            "focus": focus,
+            "a_focus": f"{_article(focus)} {focus}",
+        }
+        if industries[i]:
+            domain_line = tx.BIO_DOMAIN_WANTED[domain_tpl[i]]
+            head_suffix = tx.HEADLINE_DOMAIN_WANTED[head_tpl[i]]
+        else:
+            domain_line = tx.BIO_DOMAIN_PAST[domain_tpl[i]]
+            head_suffix = tx.HEADLINE_DOMAIN_PAST[head_tpl[i]]
         fields = {
             "title": title,
             "s0": s[0],
@@ -862,6 +917,10 @@ def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tupl
         if y < 2.0 and "{years}" in template:
             template = tx.COMMON_HEADLINES[0]  # "1+ years of X" oversells a junior
         headline = template.format(**fields)
+        if head_domain[i]:
+            headline += head_suffix.format(
+                **{**domain_fields, "industries": " & ".join(labels[:2])}
+            )
         if len(headline) > 200:
             headline = title
         headlines.append(headline)
@@ -876,6 +935,7 @@ def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tupl
                 industry=industry,
                 place=place,
             ),
+            domain_line.format(**domain_fields),
             cat.bio_frags[bio_a[i]].format(**fields),
             cat.bio_frags[bio_b[i]].format(**fields),
             tx.BIO_CLOSERS[remote_names[i]][closer[i]].format(place=place),
@@ -1008,6 +1068,10 @@ def _jobs(
     gcl = cat.cluster_offset[fam] + primary
     title_idx = _pick_from_offsets(rng, cat.title_start[gcl, level], cat.title_count[gcl, level])
     frag_a, frag_b = _two_distinct(rng, cat.job_start[fam], cat.job_count[fam])
+    # The same team and domain vocabulary as talent bios (see tx.TEAM_FOCUS).
+    focus_idx = _pick_from_offsets(rng, cat.focus_start[gcl], cat.focus_count[gcl])
+    domain_idx = _pick_from_offsets(rng, cat.domain_start[c_ind], cat.domain_count[c_ind])
+    line_idx = rng.integers(0, len(tx.JOB_DOMAIN_LINES), size=n)
     ids = _uuids(rng, n)
 
     names_m = np.asarray(cat.skill_names, dtype=object)[sel].tolist()
@@ -1031,6 +1095,7 @@ def _jobs(
         title = cat.titles[title_idx[i]]
         titles.append(title)
         names = names_m[i][: k_l[i]]
+        focus = cat.focus[focus_idx[i]]
         fields = {
             "s0": names[0],
             "s1": names[1],
@@ -1039,6 +1104,9 @@ def _jobs(
             "company_poss": _possessive(comp.names[c]),
             "team": fam_i.team,
             "industry": tx.INDUSTRY_LABELS[tx.INDUSTRIES[comp.industry[c]]],
+            "focus": focus,
+            "a_focus": f"{_article(focus)} {focus}",
+            "domain": cat.domains[domain_idx[i]],
         }
         must = [
             f"- {_PROFICIENCY_WORDS[prof_l[i][j]]} {names[j]}"
@@ -1072,6 +1140,7 @@ def _jobs(
         body = (
             f"{comp.intro[c]}\n\n"
             f"We are hiring {_article(title)} {title} to join the {fam_i.team} team. "
+            f"{tx.JOB_DOMAIN_LINES[line_idx[i]].format(**fields)} "
             f"{cat.job_frags[frag_a[i]].format(**fields)} "
             f"{cat.job_frags[frag_b[i]].format(**fields)}\n\n"
             "What you will bring:\n" + "\n".join([exp, *must])

@@ -1358,6 +1358,259 @@ BIO_CLOSERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 
 # --------------------------------------------------------------------------
+# Domain and team wording.
+#
+# The embedded texts of talents and jobs both contain the skill list, so for
+# the text similarity to add anything beyond skill overlap the prose has to
+# carry what skills do not: the domain (industry) a person wants to work in
+# or comes from, and the kind of team. Talents and jobs draw from the same
+# phrases, so a fintech backend engineer and a fintech backend posting share
+# wording that a gaming backend posting does not.
+# --------------------------------------------------------------------------
+
+#: What the work is about in each industry, as noun phrases that read after
+#: "working on" / "shape". Three per industry; any count >= 1 works.
+INDUSTRY_DOMAINS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "software": (
+            "SaaS products for business customers",
+            "developer tools and cloud software",
+            "B2B software platforms",
+        ),
+        "fintech": (
+            "payments and digital banking",
+            "lending, cards and money transfers",
+            "financial apps used by millions of customers",
+        ),
+        "finance": (
+            "banking, investment and insurance services",
+            "asset management and trading",
+            "retail and corporate banking",
+        ),
+        "healthcare": (
+            "patient care and clinical services",
+            "hospitals, clinics and digital health",
+            "health records and care delivery",
+        ),
+        "biotech": (
+            "drug discovery and clinical trials",
+            "life-science research and diagnostics",
+            "pharmaceutical development",
+        ),
+        "ecommerce": (
+            "online marketplaces and checkout",
+            "online shopping, catalogues and delivery",
+            "direct-to-consumer online stores",
+        ),
+        "retail": (
+            "stores, merchandising and shoppers",
+            "retail chains and in-store experience",
+            "consumer brands and shops",
+        ),
+        "media": (
+            "news, streaming and publishing",
+            "audiences, content and advertising",
+            "digital media and video",
+        ),
+        "gaming": (
+            "video games and player communities",
+            "mobile and console games",
+            "live game services for players",
+        ),
+        "education": (
+            "schools, learners and teachers",
+            "online learning and edtech",
+            "classrooms and courses",
+        ),
+        "manufacturing": (
+            "factories and industrial production",
+            "industrial equipment and plants",
+            "production lines and quality control",
+        ),
+        "energy": (
+            "renewable energy and power grids",
+            "utilities, solar and wind",
+            "the energy transition and electricity markets",
+        ),
+        "logistics": (
+            "shipping, freight and warehouses",
+            "supply chains and last-mile delivery",
+            "fleets, routing and fulfilment",
+        ),
+        "consulting": (
+            "client projects and advisory work",
+            "consulting engagements for large clients",
+            "professional services for many clients",
+        ),
+        "government": (
+            "public services for citizens",
+            "the public sector and civic services",
+            "government agencies and public policy",
+        ),
+        "nonprofit": (
+            "charities and social impact",
+            "mission-driven, donor-funded programmes",
+            "community and charity programmes",
+        ),
+    }
+)
+
+#: Kind of team per role family and skill cluster (same keys as FAMILIES and
+#: their clusters), as noun phrases that read in "a {focus} team" and
+#: "{focus} work". Titles follow the cluster, so these do too.
+TEAM_FOCUS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "software": MappingProxyType(
+            {
+                "backend": ("backend services", "API and platform", "core backend"),
+                "web": ("web product", "frontend", "full-stack product"),
+                "jvm": ("core platform", "enterprise backend", "services and integrations"),
+                "mobile": ("mobile app", "iOS and Android", "mobile product"),
+            }
+        ),
+        "data": MappingProxyType(
+            {
+                "analytics": ("growth analytics", "product analytics", "business intelligence"),
+                "engineering": ("data platform", "data engineering", "data infrastructure"),
+                "ml": ("machine learning", "applied science", "recommendations and ML"),
+            }
+        ),
+        "devops": MappingProxyType(
+            {
+                "cloud": ("cloud infrastructure", "cloud platform"),
+                "containers": ("platform", "site reliability", "infrastructure platform"),
+                "automation": ("developer productivity", "build and release", "DevOps"),
+            }
+        ),
+        "security": MappingProxyType(
+            {
+                "appsec": ("application security", "product security"),
+                "secops": ("security operations", "detection and response"),
+                "grc": ("governance, risk and compliance", "security compliance"),
+            }
+        ),
+        "design": MappingProxyType(
+            {
+                "product_design": ("product design", "design systems"),
+                "research": ("user research", "UX research"),
+                "visual": ("brand and visual design", "creative studio"),
+            }
+        ),
+        "product": MappingProxyType(
+            {
+                "strategy": ("growth product", "product strategy", "consumer product"),
+                "delivery": ("agile delivery", "product delivery"),
+                "technical": ("platform product", "API product", "technical product"),
+            }
+        ),
+        "marketing": MappingProxyType(
+            {
+                "performance": ("growth marketing", "performance marketing", "acquisition"),
+                "content": ("content and brand", "communications", "brand marketing"),
+                "product_marketing": ("product marketing", "go-to-market"),
+            }
+        ),
+        "sales": MappingProxyType(
+            {
+                "closing": ("enterprise sales", "new business", "strategic accounts"),
+                "development": ("sales development", "outbound sales", "pipeline generation"),
+                "partnerships": ("partnerships", "channel and alliances", "key accounts"),
+            }
+        ),
+        "finance": MappingProxyType(
+            {
+                "fpa": ("financial planning and analysis", "business finance", "planning"),
+                "accounting": ("accounting", "financial reporting", "controllership"),
+                "corporate": ("corporate finance", "treasury", "investments"),
+            }
+        ),
+        "healthcare": MappingProxyType(
+            {
+                "nursing": ("nursing", "patient care", "ward nursing"),
+                "research": ("clinical research", "clinical trials", "clinical data"),
+                "administration": ("health administration", "revenue cycle", "care coordination"),
+            }
+        ),
+        "hr": MappingProxyType(
+            {
+                "recruiting": ("talent acquisition", "recruiting", "technical recruiting"),
+                "people_ops": ("people operations", "people partnering", "employee relations"),
+                "development": ("learning and development", "organisational development"),
+            }
+        ),
+        "legal": MappingProxyType(
+            {
+                "commercial": ("commercial legal", "in-house legal", "corporate legal"),
+                "compliance": ("compliance", "privacy and compliance", "regulatory"),
+                "disputes": ("litigation", "intellectual property", "employment law"),
+            }
+        ),
+        "operations": MappingProxyType(
+            {
+                "supply_chain": ("supply chain", "procurement", "logistics operations"),
+                "process": ("operational excellence", "programme management", "transformation"),
+                "business_ops": ("business operations", "workplace and facilities", "risk"),
+            }
+        ),
+        "customer_support": MappingProxyType(
+            {
+                "frontline": ("customer support", "customer care", "support desk"),
+                "success": ("customer success", "onboarding", "account management"),
+                "technical": ("technical support", "support engineering", "escalations"),
+            }
+        ),
+        "education": MappingProxyType(
+            {
+                "teaching": ("teaching", "classroom", "STEM teaching"),
+                "instructional": ("learning design", "e-learning", "curriculum"),
+                "training": ("training", "corporate learning", "tutoring"),
+            }
+        ),
+    }
+)
+
+# The domain sentence of a bio, right after its opener so that it survives
+# the embedding's cut. Placeholders: {industries} (the industries as a list,
+# "fintech and healthcare"), {domain} (an INDUSTRY_DOMAINS phrase of the first
+# one), {focus} (a TEAM_FOCUS phrase), {a_focus} ("a"/"an" + focus).
+#: For talents with preferred industries: where they want to work.
+BIO_DOMAIN_WANTED: tuple[str, ...] = (
+    "I want to join {a_focus} team in {industries}, ideally working on {domain}.",
+    "Next I am looking for {focus} work in {industries}, especially {domain}.",
+    "I am most interested in {industries}: {domain}, as part of {a_focus} team.",
+    "The domain matters to me: {industries}, and {focus} work on {domain} in particular.",
+)
+#: For talents without preferences: where they have worked (one industry).
+BIO_DOMAIN_PAST: tuple[str, ...] = (
+    "My background is in {industries}, in {focus} teams working on {domain}.",
+    "So far I have worked in {industries} on {domain}, mostly in {a_focus} team.",
+    "I have spent my career in {industries}, doing {focus} work around {domain}.",
+    "Most of my {focus} experience comes from {industries}, close to {domain}.",
+)
+#: Headline suffixes, when a headline gets one (placeholders as above; at
+#: most two industries, joined with "&").
+HEADLINE_DOMAIN_WANTED: tuple[str, ...] = (
+    " · {industries}",
+    " · open to {industries} roles",
+    " · {focus} in {industries}",
+)
+HEADLINE_DOMAIN_PAST: tuple[str, ...] = (
+    " · {industries}",
+    " · {focus} in {industries}",
+    " · {industries} background",
+)
+#: The domain line of a job description, after "We are hiring ...".
+#: Placeholders: {focus}, {a_focus}, {domain}, {industry}, {company_poss}.
+JOB_DOMAIN_LINES: tuple[str, ...] = (
+    "You will be part of {a_focus} team working on {domain} for {company_poss}"
+    " {industry} customers.",
+    "The {focus} team works on {domain}, at the heart of {company_poss} {industry} business.",
+    "Your {focus} work will shape {domain} across {company_poss} {industry} business.",
+    "This is {a_focus} role close to {domain}, so an interest in {industry} helps.",
+)
+
+
+# --------------------------------------------------------------------------
 # Cities and money.
 # --------------------------------------------------------------------------
 
