@@ -110,7 +110,14 @@ class ActiveModel:
         wanted = active_version(conn)
         with self._lock:
             current = self._model.version if self._model else None
-            if wanted is None or wanted == current or wanted == self._failed_version:
+            if wanted is None:
+                # nothing is active any more: the database says fallback, and a
+                # cached model would keep scoring with a version nobody chose
+                if self._model is not None:
+                    log.info("model_unloaded", previous=current)
+                self._model = None
+                return None
+            if wanted == current or wanted == self._failed_version:
                 return self._model
             try:
                 model = load(conn, wanted)

@@ -453,3 +453,13 @@ def test_active_model_with_only_a_corrupt_active_version_serves_nothing(conn, ma
     registry.activate(conn, "only-bad")
     assert served.get(conn) is None
     assert served.get(conn) is None
+
+
+def test_active_model_serves_nothing_once_no_version_is_active(conn, make):
+    served = ActiveModel()
+    registry.register(conn, make("gone"))
+    registry.activate(conn, "gone")
+    assert served.get(conn).version == "gone"
+    conn.execute("update matching.model_versions set is_active = false")
+    assert served.get(conn) is None
+    assert served.model is None
