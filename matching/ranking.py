@@ -334,9 +334,15 @@ _BETTER = (
 )
 _PRUNE_OWN_SQL = f"""
     delete from public.matches m
-    where m.{{own}} = %(entity)s
-      and (select count(*) from public.matches o
-           where o.{{own}} = m.{{own}} and {_BETTER}) >= %(n)s
+    using (
+      -- the entity's rows below its own top n, ranked in one index scan
+      select l.talent_id, l.job_id
+      from public.matches l
+      where l.{{own}} = %(entity)s
+      order by l.score desc, l.similarity desc nulls last, l.tiebreak
+      offset %(n)s
+    ) low
+    where m.talent_id = low.talent_id and m.job_id = low.job_id
       and (select count(*) from public.matches o
            where o.{{other}} = m.{{other}} and {_BETTER}) >= %(n)s
 """

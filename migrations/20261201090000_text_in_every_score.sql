@@ -971,15 +971,20 @@ begin
   -- Every stored score came from the previous model: re-rank the whole
   -- market in the background, at bulk priority so edits still come first
   -- (one pending rematch_all at most: it coalesces on its queueing lock).
-  -- Without the job queue the activation still commits; the failure is
-  -- recorded like any other enqueue failure.
-  begin
-    perform matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',
-                                  '{"kind": "talent"}'::jsonb, null, -10);
-  exception when others then
-    insert into matching.enqueue_failures (kind, entity_ids, sqlstate, error)
-    values ('rematch_all', '{}', sqlstate, sqlerrm);
-  end;
+  -- With nothing stored yet (a fresh install) there is nothing to re-rank,
+  -- and the backfill matches everyone once embedded; a re-rank queued now
+  -- would race it and embed entities one by one. Without the job queue the
+  -- activation still commits; the failure is recorded like any other
+  -- enqueue failure.
+  if exists (select 1 from public.matches) then
+    begin
+      perform matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',
+                                    '{"kind": "talent"}'::jsonb, null, -10);
+    exception when others then
+      insert into matching.enqueue_failures (kind, entity_ids, sqlstate, error)
+      values ('rematch_all', '{}', sqlstate, sqlerrm);
+    end;
+  end if;
   return p_version;
 end
 $$;

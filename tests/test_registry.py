@@ -463,3 +463,42 @@ def test_active_model_serves_nothing_once_no_version_is_active(conn, make):
     conn.execute("update matching.model_versions set is_active = false")
     assert served.get(conn) is None
     assert served.model is None
+
+
+def _pending_rematch_all(conn) -> int:
+    return conn.execute(
+        "select count(*) from procrastinate.procrastinate_jobs"
+        " where task_name = 'matching:rematch_all' and status = 'todo'"
+    ).fetchone()[0]
+
+
+def test_activation_re_ranks_stored_matches_but_not_an_empty_market(conn, make):
+    registry.register(conn, make("rr-a"))
+    registry.register(conn, make("rr-b"))
+    assert conn.execute("select count(*) from public.matches").fetchone()[0] == 0
+    registry.activate(conn, "rr-a")
+    # a fresh install: the backfill matches everyone, nothing to re-rank yet
+    assert _pending_rematch_all(conn) == 0
+    conn.execute("insert into public.skills (name, category) values ('rr', 'software')")
+    company = conn.execute(
+        "insert into public.companies (name, industry, size) values ('RR', 'software', 'small')"
+        " returning id"
+    ).fetchone()[0]
+    job = conn.execute(
+        "insert into public.jobs (company_id, title, experience_level, remote_policy, status)"
+        " values (%s, 'Engineer', 'mid', 'remote', 'open') returning id",
+        (company,),
+    ).fetchone()[0]
+    talent = conn.execute(
+        "insert into public.talents (headline, experience_level, years_experience)"
+        " values ('Engineer', 'mid', 3) returning id"
+    ).fetchone()[0]
+    conn.execute(
+        "insert into public.matches (talent_id, job_id, score, source, model_version)"
+        " values (%s, %s, 50, 'ml', 'rr-a')",
+        (talent, job),
+    )
+    registry.activate(conn, "rr-b")
+    assert _pending_rematch_all(conn) == 1
+    registry.rollback(conn)  # coalesces with the pending re-rank
+    assert _pending_rematch_all(conn) == 1
