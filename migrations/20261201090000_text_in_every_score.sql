@@ -988,3 +988,11 @@ begin
   return p_version;
 end
 $$;
+
+-- The two SECURITY DEFINER functions that write procrastinate's table ran
+-- with `search_path = procrastinate`, which leaves pg_temp searched first:
+-- a caller's temporary table or function could shadow what they call. With
+-- pg_temp named last it is searched last (procrastinate's own triggers
+-- still find their unqualified functions).
+alter function matching.enqueue_jobs set search_path = procrastinate, pg_temp;
+alter function matching.enqueue_task set search_path = procrastinate, pg_temp;

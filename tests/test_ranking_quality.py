@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
-from test_worker import Worker, queue_idle, wait_for
+from support.worker import Worker, queue_idle, wait_for
 
 from matching import registry
 from matching.embedding_store import job_vectors, talent_vectors

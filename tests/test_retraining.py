@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
-from test_worker import Worker, one, queue_idle, wait_for
+from support.worker import Worker, one, queue_idle, wait_for
 
 from matching import embedding_store
 from matching.embedding import TextEmbedder

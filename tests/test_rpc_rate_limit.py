@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from psycopg import errors
-from test_rpc import SERVICE, Api, Caller, World, build_world, end_request, start_request
+from support.rpc import SERVICE, Api, Caller, World, build_world, end_request, start_request
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors, sql
-from test_rpc import ANON, SERVICE, Caller, World, assert_clean, build_world, end_request
-from test_rpc import start_request as begin
+from support.rpc import ANON, SERVICE, Caller, World, assert_clean, build_world, end_request
+from support.rpc import start_request as begin
 
 pytestmark = pytest.mark.integration
 
