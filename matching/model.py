@@ -132,8 +132,13 @@ class MatchingModel:
         params: dict[str, Any] | None = None,
         valid_fraction: float = 0.15,
         seed: int = 42,
+        weight: NDArray[np.floating[Any]] | None = None,
     ) -> MatchingModel:
-        """Fit on (x, y), holding `valid_fraction` out for early stopping."""
+        """Fit on (x, y), holding `valid_fraction` out for early stopping.
+
+        `weight` is a per-row weight (feedback is weighted per account and by
+        its inverse examination propensity); it weighs the early-stopping
+        rows too, so the stopping point follows the same objective."""
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != N_FEATURES:
@@ -144,6 +149,10 @@ class MatchingModel:
             raise ValueError(f"need at least 20 training rows, got {len(x)}")
         if not np.all(np.isfinite(y)):
             raise ValueError("labels must be finite")
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+            if weight.shape != y.shape or not np.all(np.isfinite(weight)) or weight.min() < 0:
+                raise ValueError("weight must be one finite, non-negative value per row")
         merged = {**DEFAULT_PARAMS, **(params or {})}
         rounds = int(merged.get("num_boost_round", 150))
         rng = np.random.default_rng(seed)
@@ -151,9 +160,18 @@ class MatchingModel:
         n_valid = max(1, int(len(x) * valid_fraction))
         valid, fit = order[:n_valid], order[n_valid:]
         train_set = lgb.Dataset(
-            x[fit], y[fit], feature_name=list(FEATURE_NAMES), free_raw_data=True
+            x[fit],
+            y[fit],
+            weight=None if weight is None else weight[fit],
+            feature_name=list(FEATURE_NAMES),
+            free_raw_data=True,
         )
-        valid_set = lgb.Dataset(x[valid], y[valid], reference=train_set)
+        valid_set = lgb.Dataset(
+            x[valid],
+            y[valid],
+            weight=None if weight is None else weight[valid],
+            reference=train_set,
+        )
         booster = lgb.train(
             _booster_params(merged, seed),
             train_set,

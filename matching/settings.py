@@ -71,7 +71,57 @@ class Settings(BaseSettings):
         default=100, ge=10, description="Feedback pairs needed before retraining."
     )
     retrain_margin: float = Field(
-        default=0.0, ge=-1, le=1, description="NDCG@10 the candidate must gain to be activated."
+        default=0.0,
+        ge=0,
+        le=1,
+        description="The lower confidence bound of the NDCG@10 gain must exceed this (strictly).",
+    )
+    retrain_confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="One-sided confidence of the gate's paired bootstrap lower bound.",
+    )
+    retrain_bootstrap_samples: int = Field(
+        default=2000, ge=100, le=100_000, description="Bootstrap resamples of held-out lists."
+    )
+    retrain_min_lists: int = Field(
+        default=20,
+        ge=2,
+        description="Held-out lists (>= 2 rows, >= 2 distinct labels, either side) needed.",
+    )
+    retrain_min_accounts: int = Field(
+        default=20, ge=1, description="Distinct accounts whose feedback a retrain needs."
+    )
+    retrain_max_account_share: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="Most of the total training (and evaluation) weight one account may carry.",
+    )
+    retrain_propensity_eta: float = Field(
+        default=1.0,
+        ge=0,
+        le=3,
+        description="Examination propensity of rank r is r^-eta; feedback is weighted by r^eta.",
+    )
+    retrain_max_propensity_weight: float = Field(
+        default=20.0, ge=1, description="Clip of the inverse-propensity weight."
+    )
+    retrain_drift_min_rank_correlation: float = Field(
+        default=0.5,
+        ge=-1,
+        le=1,
+        description="Spearman correlation with the active model below which drift is declared.",
+    )
+    retrain_drift_max_mean_shift: float = Field(
+        default=15.0, ge=0, description="Mean score shift (points) beyond which drift is declared."
+    )
+    retrain_drift_extra_margin: float = Field(
+        default=0.03, ge=0, le=1, description="Extra NDCG@10 gain required under drift."
+    )
+    retrain_reference_pairs: int = Field(
+        default=2000, ge=10, description="Stored pairs in the drift guard's reference sample."
     )
     retrain_interval_days: int = Field(
         default=7, ge=1, description="Unforced retraining runs at most this often."

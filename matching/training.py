@@ -30,10 +30,11 @@ import psycopg
 from numpy.typing import NDArray
 from psycopg.types.json import Jsonb
 
-from matching import embedding_store, registry
+from matching import embedding_store, gate, registry
 from matching.embedding import DIMENSIONS, TextEmbedder
 from matching.fallback import FallbackMatcher
 from matching.features import N_FEATURES, extract_pair_features
+from matching.feedback_weights import account_caps, examination_weights, feedback_weights
 from matching.loaders import load_fx_rates, load_jobs, load_talents
 from matching.model import MatchingModel
 
@@ -344,19 +345,30 @@ FEEDBACK_LABELS: dict[str, float] = {
     "dismissed": 10.0,
     "rejected": 5.0,
 }
-NDCG_K = 10
+NDCG_K = gate.NDCG_K
 
 
 @dataclass
 class FeedbackData:
-    """One row per (talent, job) pair, ordered by when its label was decided."""
+    """One row per (talent, job) pair, ordered by when its label was decided.
+
+    Each row keeps who decided its label (`accounts`, None when the writer had
+    no account, e.g. the service role) and the rank at which that side was
+    last shown the pair (`shown_rank`, None when unknown)."""
 
     x: NDArray[np.float32]
     y: NDArray[np.float64]
     talent_group: NDArray[np.int64]
+    job_group: NDArray[np.int64]
+    accounts: list[Any]
+    shown_rank: list[int | None]
     decided_at: list[datetime]
     from_snapshot: int
     recomputed: int
+
+    @property
+    def distinct_accounts(self) -> int:
+        return len({a for a in self.accounts if a is not None})
 
 
 # One pair, one label. Conflicts resolve by a fixed rule: a company signal
@@ -364,7 +376,8 @@ class FeedbackData:
 # within the same side the latest feedback wins.
 _FEEDBACK_SQL = """
     select distinct on (f.talent_id, f.job_id)
-        f.talent_id, f.job_id, f.feedback_type::text, f.created_at, f.features
+        f.talent_id, f.job_id, f.feedback_type::text, f.created_at, f.features,
+        f.actor_user_id, f.shown_rank
     from public.match_feedback f
     order by f.talent_id, f.job_id, (f.actor = 'company') desc, f.created_at desc, f.id desc
 """
@@ -386,25 +399,27 @@ def feedback_training_data(conn: psycopg.Connection) -> FeedbackData:
             missing.append(k)
     if missing:
         x[missing] = _recompute_features(conn, [(rows[k][0], rows[k][1]) for k in missing])
-    talent_index: dict[Any, int] = {}
-    groups = np.array(
-        [talent_index.setdefault(r[0], len(talent_index)) for r in rows], dtype=np.int64
-    )
     return FeedbackData(
         x=x,
         y=np.array([FEEDBACK_LABELS[r[2]] for r in rows], dtype=np.float64),
-        talent_group=groups,
+        talent_group=_group_index([r[0] for r in rows]),
+        job_group=_group_index([r[1] for r in rows]),
+        accounts=[r[5] for r in rows],
+        shown_rank=[r[6] for r in rows],
         decided_at=[r[3] for r in rows],
         from_snapshot=n - len(missing),
         recomputed=len(missing),
     )
 
 
+def _group_index(keys: list[Any]) -> NDArray[np.int64]:
+    index: dict[Any, int] = {}
+    return np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+
+
 def _recompute_features(
     conn: psycopg.Connection, pairs: list[tuple[Any, Any]]
 ) -> NDArray[np.float32]:
-    from matching import embedding_store
-
     talent_ids = list(dict.fromkeys(p[0] for p in pairs))
     job_ids = list(dict.fromkeys(p[1] for p in pairs))
     fx = load_fx_rates(conn)
@@ -432,20 +447,13 @@ def ndcg_at_k(
     y_score: NDArray[np.float64],
     k: int = NDCG_K,
 ) -> float:
-    """Mean NDCG@k over the lists (one per talent) that have at least two items
-    and some relevance; gains are the labels on 0-1, discounts log2(rank + 1)."""
+    """Mean NDCG@k over the lists of `groups` that have at least two items and
+    some relevance (unweighted; the gate itself uses `matching.gate`)."""
     scores = []
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
-        if len(idx) < 2:
-            continue
-        rel = y_true[idx] / 100.0
-        discounts = 1.0 / np.log2(np.arange(2, min(k, len(idx)) + 2))
-        ranked = rel[np.argsort(-y_score[idx], kind="stable")][:k]
-        ideal = np.sort(rel)[::-1][:k]
-        idcg = float((ideal * discounts[: len(ideal)]).sum())
-        if idcg > 0:
-            scores.append(float((ranked * discounts[: len(ranked)]).sum()) / idcg)
+        if len(idx) >= 2 and y_true[idx].max() > 0:
+            scores.append(gate.list_ndcg(y_true[idx], y_score[idx], k=k))
     return float(np.mean(scores)) if scores else 0.0
 
 
@@ -474,13 +482,75 @@ def time_split(data: FeedbackData, fraction: float = 0.2) -> TimeSplit:
     return TimeSplit(train=order[:cut], validation=order[cut:])
 
 
-def evaluate(model: MatchingModel, data: FeedbackData, rows: NDArray[np.int64]) -> dict[str, float]:
-    predicted = model.predict(data.x[rows])
-    return {
-        "ndcg_at_10": ndcg_at_k(data.talent_group[rows], data.y[rows], predicted),
-        "rmse": rmse(predicted, data.y[rows]),
-        "mae": mae(predicted, data.y[rows]),
-    }
+def training_weights(
+    data: FeedbackData, rows: NDArray[np.int64], settings: Any
+) -> NDArray[np.float64]:
+    """Per-row weights of `rows`: account share capped, position bias corrected."""
+    return feedback_weights(
+        [data.accounts[i] for i in rows],
+        [data.shown_rank[i] for i in rows],
+        max_share=settings.retrain_max_account_share,
+        eta=settings.retrain_propensity_eta,
+        max_weight=settings.retrain_max_propensity_weight,
+    )
+
+
+@dataclass
+class Evaluation:
+    """Both models on the same held-out lists, from both sides."""
+
+    lists: gate.RankingLists
+    list_weights: NDArray[np.float64]
+    candidate: NDArray[np.float64]  # NDCG@10 per list
+    active: NDArray[np.float64]
+
+    def summary(self, scores: NDArray[np.float64]) -> dict[str, float | None]:
+        w = self.list_weights
+        out: dict[str, float | None] = {"ndcg_at_10": _wmean(scores, w)}
+        for side in ("talent", "job"):
+            mask = self.lists.side == side
+            out[f"ndcg_at_10_{side}_lists"] = _wmean(scores[mask], w[mask]) if mask.any() else None
+        return out
+
+
+def _wmean(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    return float((values * weights).sum() / weights.sum()) if weights.sum() > 0 else 0.0
+
+
+def evaluate_lists(
+    candidate: MatchingModel,
+    active: MatchingModel | None,
+    data: FeedbackData,
+    rows: NDArray[np.int64],
+    settings: Any,
+) -> Evaluation:
+    """NDCG@10 of each usable held-out list (>= 2 rows, >= 2 distinct labels;
+    talent lists and job lists), gains weighted by inverse examination
+    propensity; each list weighs the account-capped sum of its rows, so one
+    account's lists can't carry the verdict."""
+    lists = gate.usable_lists(data.talent_group, data.job_group, data.y, rows)
+    ips = np.ones(len(data.y))
+    ips[rows] = examination_weights(
+        [data.shown_rank[i] for i in rows],
+        settings.retrain_propensity_eta,
+        settings.retrain_max_propensity_weight,
+    )
+    caps = np.ones(len(data.y))
+    caps[rows] = account_caps(
+        [data.accounts[i] for i in rows], np.ones(len(rows)), settings.retrain_max_account_share
+    )
+    list_weights = np.array([caps[lists.members(i)].sum() for i in range(len(lists))])
+    cand_scores = np.zeros(len(data.y))
+    cand_scores[rows] = candidate.predict(data.x[rows])
+    act_scores = np.zeros(len(data.y))
+    if active is not None:
+        act_scores[rows] = active.predict(data.x[rows])
+    return Evaluation(
+        lists=lists,
+        list_weights=list_weights,
+        candidate=gate.per_list_ndcg(lists, data.y, cand_scores, ips),
+        active=gate.per_list_ndcg(lists, data.y, act_scores, ips),
+    )
 
 
 class TrainingPipeline:
@@ -528,21 +598,69 @@ class TrainingPipeline:
         n = len(data.y)
         say(
             f"{n:,} feedback pairs ({data.from_snapshot:,} from snapshots,"
-            f" {data.recomputed:,} recomputed)"
+            f" {data.recomputed:,} recomputed) from {data.distinct_accounts:,} accounts"
         )
         if n < s.retrain_min_samples:
             reason = f"too few feedback samples: {n} pairs, need at least {s.retrain_min_samples}"
             return self._finish(conn, run_id, "skipped", reason, {"sample_count": n})
+        if data.distinct_accounts < s.retrain_min_accounts:
+            reason = (
+                f"too few distinct accounts: {data.distinct_accounts} gave feedback, need at"
+                f" least {s.retrain_min_accounts} (one account's feedback can't decide a model)"
+            )
+            return self._finish(
+                conn,
+                run_id,
+                "skipped",
+                reason,
+                {"sample_count": n, "accounts": data.distinct_accounts},
+            )
 
         split = time_split(data)
+        skipped = self._too_little_evidence(data, split)
+        if skipped is not None:
+            return self._finish(conn, run_id, "skipped", skipped, {"sample_count": n})
         active = registry.load_active(conn)
         version = new_version("feedback")
         params = dict(active.metadata.params) if active is not None else {}
         params = {k: v for k, v in params.items() if k != "best_iteration"}
         candidate = MatchingModel.train(
-            data.x[split.train], data.y[split.train], version=version, params=params
+            data.x[split.train],
+            data.y[split.train],
+            version=version,
+            params=params,
+            weight=training_weights(data, split.train, s),
         )
         return self.evaluate_and_decide(conn, run_id, candidate, data, split, say)
+
+    def _too_little_evidence(self, data: FeedbackData, split: TimeSplit) -> str | None:
+        """Why the held-out feedback can't judge a candidate, or None."""
+        s = self.settings
+        lists = gate.usable_lists(data.talent_group, data.job_group, data.y, split.validation)
+        if len(lists) < s.retrain_min_lists:
+            return (
+                f"too few usable held-out lists: {len(lists)} (talent or job lists with >= 2"
+                f" rows and >= 2 distinct labels among the newest {len(split.validation)}"
+                f" pairs), need at least {s.retrain_min_lists}"
+            )
+        accounts = {data.accounts[i] for i in split.validation} - {None}
+        if len(accounts) < min(s.retrain_min_accounts, 2):
+            return f"held-out feedback comes from {len(accounts)} account(s): not evidence"
+        return None
+
+    def _reference_pairs(self, conn: psycopg.Connection, data: FeedbackData) -> NDArray[np.float32]:
+        """Feature rows of a fixed sample of current pairs (stored matches in
+        `tiebreak` order, a pseudo-random but stable order); the held-out
+        feedback stands in on a database with no stored features yet."""
+        rows = conn.execute(
+            "select m.features from public.matches m"
+            " where m.features is not null and pg_catalog.cardinality(m.features) = %s"
+            " order by m.tiebreak limit %s",
+            (N_FEATURES, self.settings.retrain_reference_pairs),
+        ).fetchall()
+        if len(rows) >= 10:
+            return np.asarray([r[0] for r in rows], dtype=np.float32)
+        return data.x
 
     def evaluate_and_decide(
         self,
@@ -553,41 +671,88 @@ class TrainingPipeline:
         split: TimeSplit,
         say: Progress | None = None,
     ) -> RetrainReport:
-        """The gate: the candidate must be at least as good as the active model
-        on NDCG@10 (plus the configured margin) on the same held-out feedback."""
+        """The gate. On the same held-out lists from both sides, the lower
+        one-sided confidence bound of the candidate's NDCG@10 gain (paired
+        bootstrap over lists) must be strictly above the margin, raised when
+        the candidate drifts far from the active model's scores."""
         say = say or (lambda _msg: None)
+        s = self.settings
+        skipped = self._too_little_evidence(data, split)
+        if skipped is not None:
+            return self._finish(conn, run_id, "skipped", skipped, {"sample_count": len(data.y)})
         active = registry.load_active(conn)
-        cand_metrics = evaluate(candidate, data, split.validation)
-        active_metrics = evaluate(active, data, split.validation) if active is not None else None
-        margin = self.settings.retrain_margin
-        if active_metrics is None:
-            activate, reason = True, "no active model"
-        elif cand_metrics["ndcg_at_10"] >= active_metrics["ndcg_at_10"] + margin:
-            activate = True
-            reason = (
-                f"candidate NDCG@10 {cand_metrics['ndcg_at_10']:.4f} >= active"
-                f" {active_metrics['ndcg_at_10']:.4f} + margin {margin}"
-            )
-        else:
-            activate = False
-            reason = (
-                f"candidate NDCG@10 {cand_metrics['ndcg_at_10']:.4f} < active"
-                f" {active_metrics['ndcg_at_10']:.4f} + margin {margin}: kept the active model"
-            )
-        say(f"candidate {cand_metrics}; active {active_metrics}; {reason}")
-        metrics = {
+        ev = evaluate_lists(candidate, active, data, split.validation, s)
+        val = split.validation
+        cand_metrics: dict[str, Any] = {
+            **ev.summary(ev.candidate),
+            "rmse": rmse(candidate.predict(data.x[val]), data.y[val]),
+        }
+        metrics: dict[str, Any] = {
             "candidate": cand_metrics,
-            "active": active_metrics,
+            "active": None,
             "n_train": len(split.train),
-            "n_validation": len(split.validation),
-            "validation_from": data.decided_at[int(split.validation[0])].isoformat(),
+            "n_validation": len(val),
+            "validation_from": data.decided_at[int(val[0])].isoformat(),
+            "lists": {
+                "talent": int((ev.lists.side == "talent").sum()),
+                "job": int((ev.lists.side == "job").sum()),
+            },
+            "accounts": data.distinct_accounts,
             "from_snapshot": data.from_snapshot,
             "recomputed": data.recomputed,
             "labels": FEEDBACK_LABELS,
-            "margin": margin,
+            "margin": s.retrain_margin,
+            "confidence": s.retrain_confidence,
+            "max_account_share": s.retrain_max_account_share,
+            "propensity_eta": s.retrain_propensity_eta,
         }
+        if active is None:
+            activate, reason = True, "no active model"
+        else:
+            metrics["active"] = {
+                **ev.summary(ev.active),
+                "rmse": rmse(active.predict(data.x[val]), data.y[val]),
+            }
+            gain, lower = gate.paired_bootstrap_lower(
+                ev.candidate - ev.active,
+                ev.list_weights,
+                confidence=s.retrain_confidence,
+                samples=s.retrain_bootstrap_samples,
+                seed=run_id,
+            )
+            reference = self._reference_pairs(conn, data)
+            shift = gate.drift(
+                candidate.predict(reference),
+                active.predict(reference),
+                min_rank_correlation=s.retrain_drift_min_rank_correlation,
+                max_mean_shift=s.retrain_drift_max_mean_shift,
+            )
+            required = s.retrain_margin + (s.retrain_drift_extra_margin if shift.exceeded else 0.0)
+            metrics.update(
+                gain=round(gain, 5),
+                gain_lower_bound=round(lower, 5),
+                required_gain=required,
+                drift=shift.as_dict(),
+            )
+            activate = lower > required
+            evidence = (
+                f"NDCG@10 gain {gain:+.4f} over {len(ev.lists)} held-out lists"
+                f" ({metrics['lists']['talent']} talent, {metrics['lists']['job']} job),"
+                f" {s.retrain_confidence:.0%} lower bound {lower:+.4f}"
+                f" {'>' if activate else '<='} required {required:.4f}"
+            )
+            if shift.exceeded:
+                evidence += (
+                    f" (drift: rank correlation {shift.rank_correlation:.2f}, mean shift"
+                    f" {shift.mean_shift:+.1f} points, so +{s.retrain_drift_extra_margin} required)"
+                )
+            reason = evidence if activate else f"{evidence}: kept the active model"
+        say(reason)
         candidate = candidate.with_metrics(
-            {"source": "feedback", **{f"validation_{k}": v for k, v in cand_metrics.items()}}
+            {
+                "source": "feedback",
+                **{f"validation_{k}": v for k, v in cand_metrics.items() if v is not None},
+            }
         )
         with conn.transaction():
             registry.register(conn, candidate)
