@@ -42,11 +42,14 @@ on conflict do nothing;
 
 -- The one implementation of the rule. STABLE, honestly: it reads a table.
 -- (A CHECK may call a stable function; rows are checked when written.)
+-- SECURITY DEFINER because CHECKs run as the writer, who has no access to
+-- the matching schema's table.
 create or replace function matching.is_valid_timezone(tz text)
 returns boolean
 language sql
 stable
 parallel safe
+security definer
 set search_path = pg_catalog, pg_temp
 as $$
   select case
@@ -99,7 +102,7 @@ immutable
 parallel safe
 as $$
   select case when lat is null then null
-    else (pg_catalog.least(pg_catalog.floor(lat / 0.2), 449) + 0.5) * 0.2 end
+    else (least(pg_catalog.floor(lat / 0.2), 449) + 0.5) * 0.2 end
 $$;
 
 create function matching.coarse_longitude(lat double precision, lon double precision)
@@ -115,7 +118,7 @@ as $$
   )
   select case when lat is null or lon is null then null else
     -- centre of the cell, the last one clipped at the antimeridian
-    ((-180 + i.j * i.step) + pg_catalog.least(180, -180 + (i.j + 1) * i.step)) / 2 end
+    ((-180 + i.j * i.step) + least(180, -180 + (i.j + 1) * i.step)) / 2 end
   from idx i
 $$;
 revoke all on function matching.coarse_latitude(double precision) from public;
@@ -234,6 +237,19 @@ create trigger companies_limit_attribute_changes
 -- open to work.
 revoke select on public.matches from authenticated;
 grant select (talent_id, job_id, source, computed_at) on public.matches to authenticated;
+-- members cannot read talents' rows (RLS), so the market check is a definer
+create function matching.talent_in_market(p_talent_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select coalesce((select t.open_to_work from public.talents t where t.id = p_talent_id), false)
+$$;
+revoke all on function matching.talent_in_market(uuid) from public;
+grant execute on function matching.talent_in_market(uuid) to authenticated, service_role;
+
 drop policy matches_select on public.matches;
 create policy matches_select on public.matches for select to authenticated
   using (
@@ -242,7 +258,7 @@ create policy matches_select on public.matches for select to authenticated
     or (job_id in (
           select j.id from public.jobs j
           where j.company_id = any ((select matching.current_company_ids())::uuid[]))
-        and talent_id in (select t.id from public.talents t where t.open_to_work))
+        and (select matching.talent_in_market(talent_id)))
   );
 
 -- ================================================================ feedback
