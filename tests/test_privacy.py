@@ -19,8 +19,16 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-from support.rpc import ANON, SERVICE, Api, Caller, World, build_world, constraint_names
-from support.rpc import end_request
+from support.rpc import (
+    ANON,
+    SERVICE,
+    Api,
+    Caller,
+    World,
+    build_world,
+    constraint_names,
+    end_request,
+)
 from support.rpc import start_request as begin
 
 from matching.models import is_valid_timezone
@@ -95,7 +103,8 @@ def probe_jobs(conn: psycopg.Connection, company: uuid.UUID, centre: tuple[float
         ids.append(
             conn.execute(
                 "insert into public.jobs (company_id, title, experience_level, remote_policy,"
-                " status, latitude, longitude) values (%s, 'Probe', 'mid', 'onsite', 'draft', %s, %s)"
+                " status, latitude, longitude)"
+                " values (%s, 'Probe', 'mid', 'onsite', 'draft', %s, %s)"
                 " returning id",
                 (company, lat, lon),
             ).fetchone()[0]
@@ -548,7 +557,8 @@ def test_every_zone_postgres_accepts_loads_in_python(conn):
 
 def test_is_valid_timezone_is_declared_stable(conn):
     volatility = conn.execute(
-        "select provolatile from pg_proc where oid = 'matching.is_valid_timezone(text)'::regprocedure"
+        "select provolatile from pg_proc"
+        " where oid = 'matching.is_valid_timezone(text)'::regprocedure"
     ).fetchone()[0]
     assert volatility == "s"
 
