@@ -367,9 +367,23 @@ def test_lint_catches_a_function_without_pg_temp(conn):
         test_every_security_definer_function_names_pg_temp_last(conn)
 
 
-def test_temp_events_table_with_a_trigger_does_not_run_as_owner(conn, world):
+@pytest.fixture
+def fresh(db_url: str) -> Any:
+    """A new session whose world was built without queueing anything: the
+    escalation needs a session that has not run procrastinate's triggers yet
+    (PL/pgSQL caches the plan, and with it the table it resolved)."""
+    with psycopg.connect(db_url) as connection:
+        connection.execute("select set_config('matching.skip_enqueue', 'on', true)")
+        built = build_world(connection)
+        connection.execute("select set_config('matching.skip_enqueue', '', true)")
+        yield connection, built
+        connection.rollback()
+
+
+def test_temp_events_table_with_a_trigger_does_not_run_as_owner(fresh):
     """The escalation: a temp table named like procrastinate's events table,
     with a trigger that copies every bio, then an edit of one's own profile."""
+    conn, world = fresh
     ann = world.caller("ann")
     conn.execute(
         "update public.talents set bio = 'secret bio of bob' where id = %s", (world.talents["bob"],)
@@ -377,7 +391,8 @@ def test_temp_events_table_with_a_trigger_does_not_run_as_owner(conn, world):
     with conn.transaction():
         begin(conn, ann)
         conn.execute(
-            "create temp table procrastinate_events (like pg_catalog.pg_class including all)"
+            "create temp table procrastinate_events (id bigserial, job_id bigint, type text,"
+            " at timestamptz default now())"
         )
         conn.execute("create temp table loot (bio text)")
         conn.execute(
@@ -392,8 +407,12 @@ def test_temp_events_table_with_a_trigger_does_not_run_as_owner(conn, world):
             "update public.talents set headline = 'Edited' where id = %s", (world.talents["ann"],)
         )
         loot = conn.execute("select bio from pg_temp.loot").fetchall()
+        # the trap is armed: an insert that does reach the temp table fires it
+        conn.execute("insert into pg_temp.procrastinate_events (job_id, type) values (1, 'x')")
+        armed = conn.execute("select count(*) from pg_temp.loot").fetchone()[0]
         end_request(conn)
     assert ("secret bio of bob",) not in loot
+    assert loot == [] and armed > 0
     # and the edit still queued its rematch in the real queue
     queued = conn.execute(
         "select count(*) from procrastinate.procrastinate_jobs where queueing_lock = %s",
