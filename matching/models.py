@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Self, TypeVar
 from uuid import UUID
 
@@ -382,10 +383,11 @@ def is_valid_timezone(tz: str) -> bool:
     """Python twin of the SQL function matching.is_valid_timezone.
 
     Accepts a fixed offset ±HH:MM between -12:00 and +14:00, or "UTC", or an
-    Area/Location IANA name that the zone database knows. Single-word aliases
-    (EST, GMT, Japan) are refused, as in SQL, because their meaning is
-    ambiguous or deprecated. Lookups are case-sensitive here while Postgres
-    ignores case, so this side is at most stricter than the DB.
+    Area/Location IANA name that the zone database knows, in its exact
+    canonical spelling (Europe/PARIS is refused on both sides: the SQL rule
+    reads matching.iana_timezones, which a test checks against zoneinfo).
+    Single-word aliases (EST, GMT, Japan) are refused, as in SQL, because
+    their meaning is ambiguous or deprecated.
     """
     offset = re.fullmatch(_TZ_OFFSET_PATTERN, tz)
     if offset is not None:
@@ -394,11 +396,21 @@ def is_valid_timezone(tz: str) -> bool:
         return TZ_OFFSET_MIN_MINUTES <= minutes <= TZ_OFFSET_MAX_MINUTES
     if re.fullmatch(_TZ_NAME_PATTERN, tz) is None:
         return False
+    # exact spelling: on a case-insensitive file system ZoneInfo("Europe/PARIS")
+    # would load, and Postgres ignores case; neither is the canonical name
+    if tz not in _canonical_zones():
+        return False
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+@lru_cache(maxsize=1)
+def _canonical_zones() -> frozenset[str]:
+    """The zone names zoneinfo knows, in their canonical spelling (cached: a disk scan)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _check_timezone(value: str) -> str:
