@@ -142,7 +142,17 @@ class Settings(BaseSettings):
         default=100,
         ge=1,
         le=1000,
-        description="hnsw.ef_search floor for ANN queries; raised to k when k is larger.",
+        description="hnsw.ef_search floor for ANN queries (small k).",
+    )
+    ann_ef_search_factor: float = Field(
+        default=2.0,
+        ge=1.0,
+        le=10.0,
+        description=(
+            "hnsw.ef_search = max(ann_ef_search, factor * k), capped at 1000. With 17k "
+            "vectors at k=200, ef=k left 71/300 queries under recall 0.98; ef=2k left 3/300 "
+            "(99% reach 0.98) at ~1.4x the latency (p50 7 -> 10 ms)."
+        ),
     )
 
     @field_validator("database_url")

@@ -440,3 +440,36 @@ def test_upsert_validates_and_replaces(conn, ids):
         store.ensure_embeddings(conn, TextEmbedder(), "company", [target])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must"):
         store.nearest_jobs(conn, vector, k=0)
+
+
+def test_index_runs_on_a_long_lived_connection_when_few_rows_are_matchable(conn, ids):
+    """90% of jobs out of the market, ten calls on one connection (psycopg would
+    prepare after five): every call must still scan the partial HNSW index.
+
+    Counted from pg_stat_xact_user_tables.idx_scan, not read off EXPLAIN: a
+    cached generic plan or the planner's seq-scan preference would not show
+    there, but it shows as a seq scan here.
+    """
+    conn.execute("select 1")
+    open_ids = open_job_ids(conn)
+    store.set_job_matchable(conn, open_ids[: int(len(open_ids) * 0.9)], False)
+    conn.execute("analyze matching.job_embeddings")
+    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    for _ in range(10):
+        seq0, idx0 = scans(conn)
+        store.nearest_jobs(conn, query, k=50)
+        seq1, idx1 = scans(conn)
+        assert (seq1 - seq0, idx1 - idx0) == (0, 1)
+    assert conn.execute("select current_setting('enable_seqscan')").fetchone() == ("on",)
+
+
+def test_recall_per_query_at_default_settings(conn, ids):
+    """Every talent's ANN top 50 holds >= 98% of its exact top 50 (per query, not on average)."""
+    talents = ids["talent"][:40]
+    vectors = store.talent_vectors(conn, talents)
+    worst = 1.0
+    for talent in talents:
+        exact = {j for j, _ in store.exact_nearest_jobs(conn, vectors[talent], k=50)}
+        got = {j for j, _ in store.nearest_jobs(conn, vectors[talent], k=50)}
+        worst = min(worst, len(exact & got) / len(exact))
+    assert worst >= 0.98
