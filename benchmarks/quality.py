@@ -840,9 +840,28 @@ def simulate_feedback(conn: Any, market: Market, rng: random.Random) -> dict[str
             kind = "shortlisted" if rel >= top else "contacted" if rel >= top - 1 else "rejected"
             events.append((talent_id, j_ids[j], kind))
     rng.shuffle(events)  # users act in no particular order (the gate splits by time)
+    # every talent and every company (one recruiter) acts through its own
+    # account: the gate weighs feedback per account and needs many of them
+    conn.execute("insert into auth.users (id) select id from public.talents on conflict do nothing")
+    conn.execute("update public.talents set user_id = id where user_id is null")
+    conn.execute(
+        "insert into auth.users (id) select id from public.companies on conflict do nothing"
+    )
+    conn.execute(
+        "insert into public.company_members (company_id, user_id) select id, id"
+        " from public.companies on conflict do nothing"
+    )
+    company_of = dict(conn.execute("select id, company_id from public.jobs").fetchall())
+    conn.commit()
     counts: dict[str, int] = {}
     for talent_id, job_id, kind in events:
-        with as_service_role(conn):
+        actor = talent_id if kind in ("applied", "interested", "dismissed") else company_of[job_id]
+        with conn.transaction():
+            conn.execute("set local role authenticated")
+            conn.execute(
+                "select set_config('request.jwt.claims', %s, true)",
+                (json.dumps({"sub": str(actor), "role": "authenticated"}),),
+            )
             conn.execute(
                 "select 1 from public.record_match_feedback(%s, %s, %s)", (talent_id, job_id, kind)
             )

@@ -101,6 +101,9 @@ def market(db_url) -> Iterator[dict[str, Any]]:
         with pool.connection() as conn:
             company_of = dict(conn.execute("select id, company_id from public.jobs").fetchall())
             years = dict(conn.execute("select id, years_experience from public.talents").fetchall())
+        with psycopg.connect(db_url) as conn:
+            # the seed's backfill is not needed: everything is embedded and matched
+            conn.execute("select set_config('search_path', 'procrastinate', true)")
             conn.execute("delete from procrastinate.procrastinate_jobs")
         yield {
             "url": db_url,
