@@ -77,7 +77,7 @@ def false_accepts(url: str, n: int) -> dict:
             report = pipeline.evaluate_and_decide(conn, run_id, candidate, data, split)
             if report.status == "activated":
                 accepted += 1
-                registry.activate(conn, before, reason="benchmark: undo a noise activation")
+                registry.activate(conn, before, reason="rollback")
     return {"noise_candidates": n, "noise_accepted": accepted, "false_accept_rate": accepted / n}
 
 

@@ -6,6 +6,12 @@ paired bootstrap over those lists: the lower confidence bound of the weighted
 mean gain must exceed the margin, so a tie (an identical candidate) or a gain
 within the noise (a candidate fit to random labels) is refused.
 
+The candidate must also beat chance the same way: its gain over the expected
+NDCG of a random order of each list must clear the same bound. Against an
+active model that ranks worse than chance (a market whose users want what
+the model never learned), a candidate fit to noise is "better" than the
+active model, but it is no better than chance, and it is refused.
+
 Only lists that can tell two models apart count: at least two rows with at
 least two distinct labels. A list of one row, or of one label, scores the same
 for every model and would only dilute the gain towards a tie.
@@ -89,6 +95,27 @@ def list_ndcg(labels: F64, scores: F64, weights: F64 | None = None, k: int = NDC
     dcg = float((gains[order][:n] * discounts).sum())
     idcg = float((np.sort(gains)[::-1][:n] * discounts).sum())
     return dcg / idcg if idcg > 0 else 0.0
+
+
+def chance_ndcg(labels: F64, weights: F64 | None = None, k: int = NDCG_K) -> float:
+    """Expected NDCG@k of a uniformly random order of the list: every row is
+    equally likely at every position, so E[DCG] = mean gain x sum of the
+    first min(k, n) discounts. A model that knows nothing scores this."""
+    gains = labels / 100.0 * (1.0 if weights is None else weights)
+    n = min(k, len(gains))
+    discounts = 1.0 / np.log2(np.arange(2, n + 2))
+    idcg = float((np.sort(gains)[::-1][:n] * discounts).sum())
+    return float(gains.mean() * discounts.sum()) / idcg if idcg > 0 else 0.0
+
+
+def per_list_chance(
+    lists: RankingLists, labels: F64, weights: F64 | None = None, k: int = NDCG_K
+) -> F64:
+    out = np.empty(len(lists))
+    for i in range(len(lists)):
+        m = lists.members(i)
+        out[i] = chance_ndcg(labels[m], None if weights is None else weights[m], k)
+    return out
 
 
 def per_list_ndcg(

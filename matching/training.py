@@ -503,6 +503,7 @@ class Evaluation:
     list_weights: NDArray[np.float64]
     candidate: NDArray[np.float64]  # NDCG@10 per list
     active: NDArray[np.float64]
+    chance: NDArray[np.float64]  # expected NDCG@10 of a random order
 
     def summary(self, scores: NDArray[np.float64]) -> dict[str, float | None]:
         w = self.list_weights
@@ -550,6 +551,7 @@ def evaluate_lists(
         list_weights=list_weights,
         candidate=gate.per_list_ndcg(lists, data.y, cand_scores, ips),
         active=gate.per_list_ndcg(lists, data.y, act_scores, ips),
+        chance=gate.per_list_chance(lists, data.y, ips),
     )
 
 
@@ -706,8 +708,27 @@ class TrainingPipeline:
             "max_account_share": s.retrain_max_account_share,
             "propensity_eta": s.retrain_propensity_eta,
         }
+        # the candidate must beat chance with evidence, whatever the active model
+        over_chance, chance_lower = gate.paired_bootstrap_lower(
+            ev.candidate - ev.chance,
+            ev.list_weights,
+            confidence=s.retrain_confidence,
+            samples=s.retrain_bootstrap_samples,
+            seed=run_id + 1,
+        )
+        metrics.update(
+            chance_ndcg_at_10=ev.summary(ev.chance)["ndcg_at_10"],
+            gain_over_chance=round(over_chance, 5),
+            gain_over_chance_lower_bound=round(chance_lower, 5),
+        )
         if active is None:
-            activate, reason = True, "no active model"
+            required = s.retrain_margin
+            activate = chance_lower > required
+            reason = (
+                f"no active model; NDCG@10 {over_chance:+.4f} over chance on {len(ev.lists)}"
+                f" held-out lists, {s.retrain_confidence:.0%} lower bound {chance_lower:+.4f}"
+                f" {'>' if activate else '<='} required {required:.4f}"
+            )
         else:
             metrics["active"] = {
                 **ev.summary(ev.active),
@@ -734,12 +755,14 @@ class TrainingPipeline:
                 required_gain=required,
                 drift=shift.as_dict(),
             )
-            activate = lower > required
+            activate = lower > required and chance_lower > required
             evidence = (
                 f"NDCG@10 gain {gain:+.4f} over {len(ev.lists)} held-out lists"
                 f" ({metrics['lists']['talent']} talent, {metrics['lists']['job']} job),"
                 f" {s.retrain_confidence:.0%} lower bound {lower:+.4f}"
-                f" {'>' if activate else '<='} required {required:.4f}"
+                f" {'>' if lower > required else '<='} required {required:.4f};"
+                f" over chance {over_chance:+.4f}, lower bound {chance_lower:+.4f}"
+                f" {'>' if chance_lower > required else '<='} required"
             )
             if shift.exceeded:
                 evidence += (

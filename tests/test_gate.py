@@ -110,3 +110,18 @@ def test_feedback_weights_have_mean_one():
     w = feedback_weights(["a", "b", "b"], [1, 3, None], max_share=1.0, eta=1.0, max_weight=20)
     assert w.mean() == pytest.approx(1.0)
     assert w[1] / w[0] == pytest.approx(3.0)
+
+
+def test_chance_ndcg_is_the_mean_over_all_orders():
+    labels = np.array([100.0, 0.0, 50.0])
+    orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ]
+    every = [gate.list_ndcg(labels, -np.argsort(o).astype(float)) for o in orders]
+    assert gate.chance_ndcg(labels) == pytest.approx(np.mean(every))
+    assert gate.chance_ndcg(np.array([100.0, 0.0])) == pytest.approx((1 + 1 / np.log2(3)) / 2)
