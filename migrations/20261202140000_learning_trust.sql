@@ -30,6 +30,9 @@ comment on table matching.served_lists is
   ' feedback copies its pair''s rank from here (match_feedback.shown_rank). One row per'
   ' entity and side, overwritten on every read.';
 revoke all on matching.served_lists from public;
+-- read and written only by the owner's functions; RLS without policies
+-- keeps every other role out even if a grant slips in later
+alter table matching.served_lists enable row level security;
 
 -- ======================================================== feedback columns
 

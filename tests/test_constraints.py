@@ -491,6 +491,36 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "match_feedback_features_count",
     ),
     (
+        "feedback shown rank",
+        "public.match_feedback",
+        lambda i: {
+            "talent_id": i["talent"],
+            "job_id": i["job"],
+            "feedback_type": "applied",
+            "actor": "talent",
+            "shown_rank": 0,
+        },
+        "match_feedback_shown_rank_range",
+    ),
+    (
+        "served list too long",
+        "matching.served_lists",
+        lambda i: {"side": "talent", "entity_id": i["talent"], "counterparts": [i["job"]] * 501},
+        "served_lists_bounded",
+    ),
+    (
+        "served list first rank",
+        "matching.served_lists",
+        lambda i: {"side": "talent", "entity_id": i["talent"], "counterparts": [], "first_rank": 0},
+        "served_lists_first_rank",
+    ),
+    (
+        "feedback daily cap",
+        "matching.api_settings",
+        lambda i: {"id": True, "feedback_daily_cap": 0},
+        "api_settings_feedback_daily_cap",
+    ),
+    (
         "model version format",
         "matching.model_versions",
         lambda i: {
