@@ -275,6 +275,92 @@ def test_one_flooding_account_hits_its_cap_and_cannot_activate_a_model(market, c
         conn.execute("update matching.api_settings set feedback_daily_cap = 200")
 
 
+def test_a_flood_over_signal_free_feedback_activates_nothing(market, company_feedback):
+    """The attack of the issue, made harder: the many accounts' feedback carries
+    no signal (its labels are permuted), and one recruiter adds a consistent
+    pattern of their own (contact juniors, reject seniors) up to a raised cap:
+    a fifth of all feedback, four times the next busiest account, written over
+    a month. The run is judged by the gate (not skipped) and refused: one
+    account can't decide a model."""
+    url = market["url"]
+    flooder = market["company_of"][company_feedback["used"][1]]
+    jobs = [j for j in market["jobs"] if market["company_of"][j] == flooder]
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = active_version(conn)
+        conn.execute("create temp table kept as select * from public.match_feedback")
+        try:
+            # signal-free genuine feedback: company labels permuted across rows
+            conn.execute(
+                """
+                with a as (
+                  select id, row_number() over (order by id) as n,
+                         row_number() over (order by md5(id::text)) as m, feedback_type
+                  from public.match_feedback)
+                update public.match_feedback f set feedback_type = b.feedback_type
+                from a join a b on b.m = a.n
+                where f.id = a.id
+                """
+            )
+            already = conn.execute(
+                "select count(*) from public.match_feedback where actor_user_id = %s", (flooder,)
+            ).fetchone()[0]
+            flood = 400
+            conn.execute(
+                "update matching.api_settings set feedback_daily_cap = %s", (already + flood,)
+            )
+            talents = [
+                r[0]
+                for r in conn.execute(
+                    "select id from public.talents where open_to_work order by id"
+                )
+            ]
+            written = 0
+            for k, talent in enumerate(talents):
+                if written == flood:
+                    break
+                job = jobs[k % len(jobs)]
+                exists = conn.execute(
+                    "select 1 from public.match_feedback where talent_id = %s and job_id = %s",
+                    (talent, job),
+                ).fetchone()
+                if exists:
+                    continue
+                senior = market["years"][talent] >= SENIOR_YEARS
+                record(conn, flooder, talent, job, "rejected" if senior else "contacted")
+                written += 1
+            assert written == flood
+            counts = [
+                r[0]
+                for r in conn.execute(
+                    "select count(*) from public.match_feedback group by actor_user_id"
+                )
+            ]
+            assert max(counts) == already + flood
+            # a fifth of all feedback, four times the next busiest account
+            assert max(counts) > 0.2 * sum(counts) and max(counts) > 4 * sorted(counts)[-2]
+
+            # written over a month within the daily cap, interleaved with everyone
+            # else's (a flood all in the newest rows fills the validation window
+            # alone and the run is skipped: too few usable lists)
+            conn.execute("select setseed(0.25)")
+            conn.execute(
+                "update public.match_feedback"
+                " set created_at = now() - random() * interval '30 days'"
+            )
+            report = TrainingPipeline(url).run_training(force=True, trigger="cli")
+            print(f"flood over noise: {report.status}: {report.reason}")
+            assert report.status == "rejected", report.reason
+            assert active_version(conn) == before
+        finally:
+            conn.execute("update matching.api_settings set feedback_daily_cap = 200")
+            conn.execute("delete from public.match_feedback")
+            conn.execute("alter table public.match_feedback disable trigger match_feedback_guard")
+            conn.execute(
+                "insert into public.match_feedback overriding system value select * from kept"
+            )
+            conn.execute("alter table public.match_feedback enable trigger match_feedback_guard")
+
+
 def test_company_preference_is_learned_activated_and_moves_job_rankings(market, company_feedback):
     url = market["url"]
     assert company_feedback["accounts"] >= 20
