@@ -65,6 +65,28 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_seconds: float = Field(default=1.0, gt=0)
     db_pool_size: int = Field(default=4, ge=1, le=64)
+    db_reconnect_give_up_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "The worker exits (status 1, one-line reason) after the database has been"
+            " unreachable this long; 0 = keep trying forever."
+        ),
+    )
+    db_reconnect_max_delay_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait between reconnection attempts."
+    )
+    reconcile_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Reconciliation (enqueue every entity with an edit no rematch has seen) runs at"
+            " start, after every reconnect and this often; 0 = only at start and reconnects."
+        ),
+    )
+    reconcile_batch_size: int = Field(
+        default=5000, ge=100, le=100_000, description="Entities scanned per reconciliation query."
+    )
 
     # retraining from feedback
     retrain_min_samples: int = Field(
