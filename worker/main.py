@@ -306,20 +306,39 @@ class Supervisor:
         )
         self._current = worker
         probe = asyncio.create_task(self._probe_forever(s.worker_heartbeat_seconds))
+        # A worker that died just before this start (SIGKILL, OOM, a restart
+        # by the container runtime) still looks alive until its heartbeat is
+        # `worker_stalled_seconds` old; look again then instead of waiting for
+        # the minutely recovery task.
+        later = asyncio.create_task(
+            self._requeue_stalled_later(s.worker_stalled_seconds + s.worker_heartbeat_seconds)
+        )
         try:
             log.info("worker_loop_starting", queues=self.queues, concurrency=self.concurrency)
             await worker.run()
         finally:
             probe.cancel()
+            later.cancel()
             self._current = None
             # still set when the loop ended without unregistering (database gone)
             self._dead_worker_id = worker.worker_id
+
+    async def _requeue_stalled_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await requeue_stalled(self.app)
+        except Exception as exc:  # the periodic recovery task tries again
+            log.warning("stalled_jobs_recovery_failed", error=one_line(exc))
 
     async def _probe_forever(self, interval: float) -> None:
         """Feeds /healthz: healthy while the loop runs and the database answers."""
         while True:
             try:
-                await self.app.connector.execute_query_one_async("select 1 as ok")
+                # bounded: a pool waiting for a dead server must read as down
+                await asyncio.wait_for(
+                    self.app.connector.execute_query_one_async("select 1 as ok"),
+                    max(2.0, 2 * interval),
+                )
                 HEALTH.ok()
                 DB_CONNECTED.set(1)
             except Exception as exc:

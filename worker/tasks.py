@@ -243,7 +243,8 @@ async def recover_stalled_jobs(context: procrastinate.JobContext, timestamp: int
 
     A stalled job whose entity already has a newer pending job is not
     requeued (that would collide with the queueing lock): it is marked
-    failed instead, and the pending job does the work.
+    aborted instead (not failed: nothing is wrong with the edit), and the
+    pending job does the work.
     """
     await requeue_stalled(context.app)
 
@@ -261,7 +262,7 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
             counts["requeued"] += 1
         except pexc.ConnectorException:
             # a newer job for the same entity is pending: let it do the work
-            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
             counts["superseded"] += 1
     if stalled:
         log.warning("stalled_jobs_recovered", **counts)
