@@ -115,14 +115,14 @@ begin
       order by t.id
       limit p_limit
     )
-    select b.id, b.live, b.version, (select max(x.id) from batch x)
+    select b.id, b.live, b.version, (select x.id from batch x order by x.id desc limit 1)
     from batch b
     left join matching.talent_rematch_marks mk on mk.talent_id = b.id
     where (b.live and mk.source_updated_at is distinct from b.version)
        or (not b.live and exists (select 1 from public.matches m where m.talent_id = b.id))
     union all
     -- the cursor, even when nothing in the batch is stale
-    select null, null, null, (select max(x.id) from batch x);
+    select null, null, null, (select x.id from batch x order by x.id desc limit 1);
   elsif p_kind = 'job' then
     return query
     with batch as (
@@ -134,13 +134,13 @@ begin
       order by j.id
       limit p_limit
     )
-    select b.id, b.live, b.version, (select max(x.id) from batch x)
+    select b.id, b.live, b.version, (select x.id from batch x order by x.id desc limit 1)
     from batch b
     left join matching.job_rematch_marks mk on mk.job_id = b.id
     where (b.live and mk.source_updated_at is distinct from b.version)
        or (not b.live and exists (select 1 from public.matches m where m.job_id = b.id))
     union all
-    select null, null, null, (select max(x.id) from batch x);
+    select null, null, null, (select x.id from batch x order by x.id desc limit 1);
   else
     raise exception using errcode = 'MT007', message = pg_catalog.format('unknown entity kind %L', p_kind);
   end if;
@@ -174,7 +174,9 @@ declare
   v_last uuid;
   v_queued integer := 0;
 begin
-  select pg_catalog.array_agg(s.entity_id) filter (where s.entity_id is not null), max(s.last_id)
+  -- every row carries the same cursor (uuid has no max())
+  select pg_catalog.array_agg(s.entity_id) filter (where s.entity_id is not null),
+         (pg_catalog.array_agg(s.last_id) filter (where s.last_id is not null))[1]
     into v_ids, v_last
   from matching.stale_entities(p_kind, p_after, p_limit) s;
   if pg_catalog.cardinality(v_ids) > 0 then
