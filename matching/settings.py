@@ -182,6 +182,17 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    @property
+    def pool_reconnect_timeout(self) -> float:
+        """How long a connection pool keeps retrying one reconnection.
+
+        psycopg_pool doubles its delay between attempts until this timeout
+        (1, 2, 4, 8 s ...): a long timeout means a server that is back can
+        wait for minutes for the next attempt. Bounded, the pool gives the
+        attempt up and the next request for a connection starts a fresh one.
+        """
+        return max(5.0, 2 * self.db_reconnect_max_delay_seconds)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

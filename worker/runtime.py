@@ -29,6 +29,9 @@ class Runtime:
     pipeline: RankingPipeline
 
 
+#: seconds a caller waits for a pooled connection before PoolTimeout (transient)
+POOL_TIMEOUT = 10.0
+
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 
@@ -50,7 +53,8 @@ def get_runtime() -> Runtime:
                 # next query; the pool reconnects in the background with
                 # its own backoff
                 check=ConnectionPool.check_connection,
-                reconnect_timeout=max(settings.db_reconnect_give_up_seconds, 60.0),
+                reconnect_timeout=settings.pool_reconnect_timeout,
+                timeout=POOL_TIMEOUT,
             )
             embedder = TextEmbedder()
             active = ActiveModel()

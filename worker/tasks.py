@@ -114,16 +114,25 @@ def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int
     give_up = rt.settings.db_reconnect_give_up_seconds
     deadline = time.monotonic() + give_up if give_up else float("inf")
     wait = 0.25
+    query = (
+        "select matching.enqueue_jobs(%s, 'rematch', array[%s::uuid], %s, %s,"
+        " now() + make_interval(secs => %s), jsonb_build_object('attempt', %s))"
+    )
+    params = (task, ident, kind, f"{kind}_id", delay, attempt)
+    first = True
     while True:
         try:
-            with rt.pool.connection() as conn:
-                conn.execute(
-                    "select matching.enqueue_jobs(%s, 'rematch', array[%s::uuid], %s, %s,"
-                    " now() + make_interval(secs => %s), jsonb_build_object('attempt', %s))",
-                    (task, ident, kind, f"{kind}_id", delay, attempt),
-                )
+            if first:
+                with rt.pool.connection() as conn:
+                    conn.execute(query, params)
+            else:
+                # after a failure, a connection of its own on our own capped
+                # backoff: the pool may be waiting out a long reconnect delay
+                with psycopg.connect(rt.pool.conninfo, autocommit=True, connect_timeout=5) as c:
+                    c.execute(query, params)
             return
         except TRANSIENT_ERRORS as exc:
+            first = False
             if time.monotonic() + wait > deadline:
                 raise
             log.warning(
