@@ -123,7 +123,8 @@ def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int
     while True:
         try:
             if first:
-                with rt.pool.connection() as conn:
+                # briefly: after a lost connection the pool has nothing to give
+                with rt.pool.connection(timeout=1.0) as conn:
                     conn.execute(query, params)
             else:
                 # after a failure, a connection of its own on our own capped
