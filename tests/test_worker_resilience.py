@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 #: edits must be fresh within this long after the fault ends
 FRESH_TIMEOUT = 120.0
 #: db_reconnect_give_up_seconds of the worker the last test lets give up
-GIVE_UP = 8
+GIVE_UP = 5
 TIMINGS: dict[str, float] = {}
 
 
@@ -70,8 +70,8 @@ def market(server: Path, test_settings) -> str:
     ensure_database(admin, "resilience")
     url = with_database(admin, "resilience")
     migrate(url, test_settings)
-    seed(url, seed=13, n_talents=100, n_jobs=50)
-    train_initial_model(url, n_pairs=800, folds=2, seed=13)
+    seed(url, seed=13, n_talents=80, n_jobs=40)
+    train_initial_model(url, n_pairs=600, folds=2, seed=13)
     return url
 
 
@@ -298,7 +298,7 @@ def test_connection_exhaustion(market, workers):
 def test_poison_counterpart_among_good_edits(market, workers):
     worker = workers.main
     wait_for(lambda: queue_idle(market), 120, "an idle queue", worker)
-    poison = open_talents(market, 1, offset=70)[0]
+    poison = open_talents(market, 1, offset=60)[0]
     with psycopg.connect(market, autocommit=True) as conn:
         # a row written before time zones were validated (the rule is a CHECK now)
         conn.execute("alter table public.talents drop constraint talents_timezone_valid")
@@ -329,7 +329,7 @@ def test_poison_counterpart_among_good_edits(market, workers):
             for j in jobs
         }
     # every job is rescored without the poison talent (it is in every job's
-    # candidates: K = 200 > 100 talents)
+    # candidates: K = 200 > 80 talents)
     wait_fresh(market, edits, worker, started, "poison counterpart", kind="job", ignore=poison)
     assert failed_rematches(market, jobs) == 0
     assert '"counterpart_skipped"' in worker.log() and "Mars/Olympus_Mons" in worker.log()

@@ -189,7 +189,8 @@ class Supervisor:
         self._current: Worker | None = None
         self._dead_worker_id: int | None = None
         self._opened = False
-        self._warmed = False
+        self._warmed = threading.Event()
+        self._warming: threading.Thread | None = None
 
     def request_stop(self) -> None:
         """SIGTERM/SIGINT: finish the running jobs, then exit 0."""
@@ -279,9 +280,7 @@ class Supervisor:
                 await self.app.close_async()
                 raise
             self._opened = True
-        if not self._warmed:
-            await asyncio.to_thread(warm_up)
-            self._warmed = True
+        self._warm_up_in_background()
         if self._dead_worker_id is not None:
             # the previous loop could not unregister: do it now, which
             # detaches its jobs (worker_id set null) so they read as stalled
@@ -289,6 +288,23 @@ class Supervisor:
             log.warning("dead_worker_unregistered", worker_id=self._dead_worker_id)
             self._dead_worker_id = None
         await requeue_stalled(self.app)
+
+    def _warm_up_in_background(self) -> None:
+        """Warm-up (model, job-text cache) beside the job loop, not before it:
+        after a crash or a restart, edits that need no new embedding are
+        served at once instead of after the model has loaded."""
+        if self._warmed.is_set() or (self._warming is not None and self._warming.is_alive()):
+            return
+
+        def warm() -> None:
+            try:
+                warm_up()
+                self._warmed.set()
+            except Exception as exc:  # the next (re)connect tries again
+                log.warning("worker_warm_failed", error=one_line(exc))
+
+        self._warming = threading.Thread(target=warm, name="warm-up", daemon=True)
+        self._warming.start()
 
     async def _run_worker(self) -> None:
         s = self.settings
