@@ -330,7 +330,11 @@ class Supervisor:
             self._requeue_stalled_later(s.worker_stalled_seconds + s.worker_heartbeat_seconds)
         )
         try:
+            if self.stopping:  # a signal arrived while connecting
+                return
             log.info("worker_loop_starting", queues=self.queues, concurrency=self.concurrency)
+            # no await between the check and run(): a signal handler runs only
+            # at an await, and run() resets its stop flag before its first one
             await worker.run()
         finally:
             probe.cancel()
