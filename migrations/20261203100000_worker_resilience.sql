@@ -111,14 +111,17 @@ begin
     with batch as (
       select t.id, t.open_to_work as live, t.updated_at as version
       from public.talents t
-      where p_after is null or t.id > p_after
+      -- one index range scan (an OR with p_after is null would defeat it)
+      where t.id > coalesce(p_after, '00000000-0000-0000-0000-000000000000'::uuid)
       order by t.id
       limit p_limit
     )
+    -- marks are probed by primary key per row (a correlated subquery): a
+    -- join would let the planner hash the whole marks table for every batch
     select b.id, b.live, b.version, (select x.id from batch x order by x.id desc limit 1)
     from batch b
-    left join matching.talent_rematch_marks mk on mk.talent_id = b.id
-    where (b.live and mk.source_updated_at is distinct from b.version)
+    where (b.live and (select mk.source_updated_at from matching.talent_rematch_marks mk
+                       where mk.talent_id = b.id) is distinct from b.version)
        or (not b.live and exists (select 1 from public.matches m where m.talent_id = b.id))
     union all
     -- the cursor, even when nothing in the batch is stale
@@ -130,14 +133,14 @@ begin
              greatest(j.updated_at, c.updated_at) as version
       from public.jobs j
       join public.companies c on c.id = j.company_id
-      where p_after is null or j.id > p_after
+      where j.id > coalesce(p_after, '00000000-0000-0000-0000-000000000000'::uuid)
       order by j.id
       limit p_limit
     )
     select b.id, b.live, b.version, (select x.id from batch x order by x.id desc limit 1)
     from batch b
-    left join matching.job_rematch_marks mk on mk.job_id = b.id
-    where (b.live and mk.source_updated_at is distinct from b.version)
+    where (b.live and (select mk.source_updated_at from matching.job_rematch_marks mk
+                       where mk.job_id = b.id) is distinct from b.version)
        or (not b.live and exists (select 1 from public.matches m where m.job_id = b.id))
     union all
     select null, null, null, (select x.id from batch x order by x.id desc limit 1);
