@@ -124,7 +124,8 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
             _wait(jobs_embedded, 900, "the job embeddings", say, proc, log_path)
 
             def worker_ready() -> tuple[bool, str]:
-                # registered once warm (model loaded, open jobs' texts cached)
+                # registered once its job loop runs (the model is loaded: it
+                # embedded the open jobs above; warm-up continues beside)
                 ready = conn.execute(
                     "select count(*) > 0 from procrastinate.procrastinate_workers"
                     " where last_heartbeat > now() - interval '30 seconds'"
