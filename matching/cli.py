@@ -133,11 +133,40 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from worker.main import run
+    if args.check:
+        return check_worker(settings)
+    from worker.main import WorkerGaveUp, run
 
     resolve_url(settings)  # start the embedded server first when it is the database
     say("worker starting (Ctrl-C to stop)")
-    run(settings, args.queues, args.concurrency or settings.worker_concurrency)
+    try:
+        run(settings, args.queues, args.concurrency or settings.worker_concurrency)
+    except WorkerGaveUp as exc:
+        raise CommandError(f"worker gave up: {exc}") from exc
+    return EXIT_OK
+
+
+def check_worker(settings: Settings) -> int:
+    """`matching worker --check`: ask the local worker's /healthz (for container
+    health checks). Exit 0 when healthy, else 1 with its reason on one line."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    port = settings.metrics_port
+    if port <= 0:
+        raise CommandError("the health check needs the metrics port (MATCHING_METRICS_PORT > 0)")
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"{}")
+        raise CommandError(f"worker unhealthy: {body.get('reason', exc.code)}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CommandError(f"no worker answers on port {port}: {reason}") from None
+    say(f"worker healthy: {body.get('reason', 'ok')}")
     return EXIT_OK
 
 
@@ -281,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     wk = sub.add_parser("worker", help="run the procrastinate worker")
     wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")
     wk.add_argument("--concurrency", type=_bounded_int(1, 64), default=None)
+    wk.add_argument(
+        "--check",
+        action="store_true",
+        help="ask the running worker's /healthz (metrics port) instead of starting one",
+    )
     wk.set_defaults(func=cmd_worker)
     return parser
 

@@ -8,11 +8,36 @@ its `matching` database is used.
 from __future__ import annotations
 
 import psycopg
+import psycopg_pool
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from matching import embedded
 from matching.settings import Settings, get_settings
+
+#: Errors that say nothing about the data: the connection was lost or refused
+#: (server restart, failover, too many clients), the pool had no connection
+#: in time, or the transaction lost a race. The same work can succeed later.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.LockNotAvailable,
+    psycopg_pool.PoolTimeout,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when `exc` (or an error it was raised `from`) is a TRANSIENT_ERRORS error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TRANSIENT_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__
+    return False
 
 
 def resolve_url(settings: Settings | None = None) -> str:

@@ -124,7 +124,9 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
             _wait(jobs_embedded, 900, "the job embeddings", say, proc, log_path)
 
             def worker_ready() -> tuple[bool, str]:
-                # registered once warm (model loaded, open jobs' texts cached)
+                # registered once its job loop runs; warm-up (model, job texts)
+                # continues beside it, so on a re-run with nothing to embed the
+                # first edit may also wait for the model to load
                 ready = conn.execute(
                     "select count(*) > 0 from procrastinate.procrastinate_workers"
                     " where last_heartbeat > now() - interval '30 seconds'"

@@ -4,11 +4,19 @@ Enum ordinals and bitmasks are computed by Postgres (it knows the enum
 order); time zones and currencies are converted in Python by the same
 functions the pydantic path uses, so the fallback parity test also covers
 them.
+
+Stored data is validated when written (the time-zone rule is
+`matching.is_valid_timezone`), but rows written before a rule existed, or a
+zone Postgres knows and this Python's tzdata does not, can still hold a value
+Python cannot convert. Such a row raises `BadEntityDataError` (code MT040)
+naming the entity, or, when the caller passes `rejected`, is left out of the
+frame and reported there: one bad counterpart must not fail another entity's
+rematch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 import numpy as np
@@ -82,6 +90,53 @@ class UnknownEntityError(LookupError):
     """Some requested ids do not exist."""
 
 
+class BadEntityDataError(ValueError):
+    """An entity's stored data cannot be turned into features (stable code MT040)."""
+
+    code = "MT040"
+
+    def __init__(self, kind: str, entity_id: UUID, reason: str) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        self.reason = reason
+        super().__init__(f"[{self.code}] {kind} {entity_id} cannot be featurised: {reason}")
+
+
+def _tz_offset(tz: str | None) -> float:
+    """`utc_offset_hours`, with every failure as a ValueError that says which value."""
+    try:
+        return utc_offset_hours(tz)
+    except (KeyError, ValueError, OSError, IndexError) as exc:
+        # ZoneInfoNotFoundError is a KeyError; malformed keys raise ValueError
+        raise ValueError(f"time zone {tz!r} cannot be loaded ({type(exc).__name__})") from None
+
+
+def _convert(
+    kind: str,
+    rows: list[tuple],
+    convert: Callable[[tuple], tuple],
+    rejected: dict[UUID, str] | None,
+) -> tuple[list[tuple], list[tuple]]:
+    """Rows whose Python conversions succeed, with their converted values.
+
+    A failing row raises BadEntityDataError, or with `rejected` given is
+    recorded there (id -> reason) and dropped.
+    """
+    kept: list[tuple] = []
+    converted: list[tuple] = []
+    for row in rows:
+        try:
+            values = convert(row)
+        except ValueError as exc:
+            if rejected is None:
+                raise BadEntityDataError(kind, row[0], str(exc)) from None
+            rejected[row[0]] = str(exc)
+            continue
+        kept.append(row)
+        converted.append(values)
+    return kept, converted
+
+
 def _column(rows: list[tuple], k: int, dtype: type, none: float = np.nan) -> np.ndarray:
     return np.array([none if r[k] is None else r[k] for r in rows], dtype=dtype)
 
@@ -107,20 +162,34 @@ def _check_found(kind: str, wanted: list[UUID], rows: list[tuple]) -> None:
 
 
 def load_talents(
-    conn: psycopg.Connection, ids: Sequence[UUID], fx_per_usd: dict[str, float]
+    conn: psycopg.Connection,
+    ids: Sequence[UUID],
+    fx_per_usd: dict[str, float],
+    rejected: dict[UUID, str] | None = None,
 ) -> TalentFrame:
-    """Talents in the order of `ids` (which must be distinct and exist)."""
+    """Talents in the order of `ids` (which must be distinct and exist).
+
+    A talent whose data cannot be converted raises BadEntityDataError, or is
+    left out and recorded in `rejected` when that is given.
+    """
     wanted = list(ids)
     rows = conn.execute(_TALENTS_SQL, (wanted,)).fetchall()
     _check_found("talent", wanted, rows)
-    salaries = [salary_usd(r[7], r[8], r[9], fx_per_usd) for r in rows]
+    rows, converted = _convert(
+        "talent",
+        rows,
+        lambda r: (_tz_offset(r[5]), salary_usd(r[7], r[8], r[9], fx_per_usd)),
+        rejected,
+    )
+    wanted = [r[0] for r in rows]
+    salaries = [c[1] for c in converted]
     return TalentFrame(
         ids=[r[0] for r in rows],
         level=_column(rows, 1, np.int64),
         years=_column(rows, 2, np.float64),
         lat=_column(rows, 3, np.float64),
         lon=_column(rows, 4, np.float64),
-        tz_offset=np.array([utc_offset_hours(r[5]) for r in rows], dtype=np.float64),
+        tz_offset=np.array([c[0] for c in converted], dtype=np.float64),
         remote_preference=_column(rows, 6, np.int64),
         salary_min_usd=np.array([s[0] for s in salaries], dtype=np.float64),
         salary_max_usd=np.array([s[1] for s in salaries], dtype=np.float64),
@@ -132,13 +201,27 @@ def load_talents(
 
 
 def load_jobs(
-    conn: psycopg.Connection, ids: Sequence[UUID], fx_per_usd: dict[str, float]
+    conn: psycopg.Connection,
+    ids: Sequence[UUID],
+    fx_per_usd: dict[str, float],
+    rejected: dict[UUID, str] | None = None,
 ) -> JobFrame:
-    """Jobs (with their company's culture fields) in the order of `ids`."""
+    """Jobs (with their company's culture fields) in the order of `ids`.
+
+    A job whose data cannot be converted raises BadEntityDataError, or is
+    left out and recorded in `rejected` when that is given.
+    """
     wanted = list(ids)
     rows = conn.execute(_JOBS_SQL, (wanted,)).fetchall()
     _check_found("job", wanted, rows)
-    salaries = [salary_usd(r[8], r[9], r[10], fx_per_usd) for r in rows]
+    rows, converted = _convert(
+        "job",
+        rows,
+        lambda r: (_tz_offset(r[6]), salary_usd(r[8], r[9], r[10], fx_per_usd)),
+        rejected,
+    )
+    wanted = [r[0] for r in rows]
+    salaries = [c[1] for c in converted]
     return JobFrame(
         ids=[r[0] for r in rows],
         level=_column(rows, 1, np.int64),
@@ -146,7 +229,7 @@ def load_jobs(
         max_years=_column(rows, 3, np.float64),
         lat=_column(rows, 4, np.float64),
         lon=_column(rows, 5, np.float64),
-        tz_offset=np.array([utc_offset_hours(r[6]) for r in rows], dtype=np.float64),
+        tz_offset=np.array([c[0] for c in converted], dtype=np.float64),
         remote_policy=_column(rows, 7, np.int64),
         salary_min_usd=np.array([s[0] for s in salaries], dtype=np.float64),
         salary_max_usd=np.array([s[1] for s in salaries], dtype=np.float64),

@@ -20,6 +20,14 @@ similarity, then a stable hash of the pair (`pair_tiebreak`), never an id.
 
 Without an active model the scores come from the SQL fallback scorer, which
 also writes the reasons, and the rows say source = 'fallback'.
+
+Every rematch records, in the transaction that writes its rows, the data
+version it read (a "rematch mark": the entity's updated_at; for a job the
+later of its own and its company's). Reconciliation compares marks with the
+current versions to find edits no rematch has seen. A counterpart whose
+stored data cannot be featurised is left out of the rematch (logged and
+counted); when the entity itself cannot be, the rematch fails and marks that
+version 'failed', so it is reported once and not retried until the next edit.
 """
 
 from __future__ import annotations
@@ -40,11 +48,13 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from matching import embedding_store
+from matching.db import is_transient
 from matching.embedding import TextEmbedder
 from matching.explain import MatchExplainer
 from matching.features import extract_pair_features
 from matching.loaders import load_fx_rates, load_jobs, load_talents
 from matching.models import MatchExplanation, TopFactor
+from matching.observability import COUNTERPARTS_SKIPPED
 from matching.registry import ActiveModel
 from matching.settings import Settings, get_settings
 
@@ -64,6 +74,8 @@ class RematchResult:
     candidates: int = 0
     stored: int = 0
     deleted: int = 0
+    #: counterparts left out because their stored data cannot be featurised
+    skipped: dict[UUID, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -121,12 +133,18 @@ class RankingPipeline:
                 state = _entity_state(conn, kind, entity_id)
             if state is None:
                 result.outcome = "missing"  # deleted since the job was queued
-            elif not state:
+            elif not state[0]:
                 with watch.stage("write"):
-                    result.deleted = _remove_from_market(conn, kind, entity_id)
+                    result.deleted = _remove_from_market(conn, kind, entity_id, state[1])
                 result.outcome = "removed"
             else:
-                self._match(conn, kind, entity_id, watch, result)
+                try:
+                    self._match(conn, kind, entity_id, state[1], watch, result)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        # poison: this version of the entity fails once, visibly
+                        _mark_failed(conn, kind, entity_id, state[1], exc)
+                    raise
         result.timings = watch.timings
         self._log(result)
         return result
@@ -136,6 +154,7 @@ class RankingPipeline:
         conn: psycopg.Connection,
         kind: Kind,
         entity_id: UUID,
+        version: object,
         watch: Stopwatch,
         result: RematchResult,
     ) -> None:
@@ -179,14 +198,22 @@ class RankingPipeline:
                 )
                 for other, vec in other_vectors.items():
                     similarity[other] = float(np.dot(vec, vector))
+            # the entity's own bad data raises; a bad counterpart is left out
+            skipped: dict[UUID, str] = {}
             if kind == "talent":
                 talents = load_talents(conn, [entity_id], fx)
-                jobs = load_jobs(conn, open_others, fx)
+                jobs = load_jobs(conn, open_others, fx, rejected=skipped)
+            else:
+                talents = load_talents(conn, open_others, fx, rejected=skipped)
+                jobs = load_jobs(conn, [entity_id], fx)
+            if skipped:
+                self._skipped(kind, entity_id, skipped)
+                result.skipped = skipped
+                open_others = [o for o in open_others if o not in skipped]
+            if kind == "talent":
                 t_rows = np.zeros(len(open_others), dtype=np.int64)
                 j_rows = np.arange(len(open_others), dtype=np.int64)
             else:
-                talents = load_talents(conn, open_others, fx)
-                jobs = load_jobs(conn, [entity_id], fx)
                 t_rows = np.arange(len(open_others), dtype=np.int64)
                 j_rows = np.zeros(len(open_others), dtype=np.int64)
             semantic = np.array([similarity.get(o, np.nan) for o in open_others])
@@ -239,10 +266,23 @@ class RankingPipeline:
                         None if math.isnan(semantic[i]) else float(semantic[i]),
                     )
                 )
-            result.deleted = _write_matches(conn, kind, entity_id, rows, s.stored_matches)
+            result.deleted = _write_matches(conn, kind, entity_id, rows, s.stored_matches, version)
         result.stored = len(rows)
         result.source = "ml" if model is not None else "fallback"
         result.model_version = model.version if model is not None else None
+
+    def _skipped(self, kind: Kind, entity_id: UUID, skipped: dict[UUID, str]) -> None:
+        other: Kind = "job" if kind == "talent" else "talent"
+        COUNTERPARTS_SKIPPED.labels(other).inc(len(skipped))
+        for other_id, reason in list(skipped.items())[:20]:
+            log.warning(
+                "counterpart_skipped",
+                kind=kind,
+                entity_id=str(entity_id),
+                counterpart_kind=other,
+                counterpart_id=str(other_id),
+                reason=reason,
+            )
 
     def _log(self, result: RematchResult) -> None:
         fields = {
@@ -254,6 +294,7 @@ class RankingPipeline:
             "candidates": result.candidates,
             "stored": result.stored,
             "deleted": result.deleted,
+            "skipped": len(result.skipped),
             "seconds": round(result.seconds, 4),
             **{f"{k}_ms": round(v * 1000, 2) for k, v in result.timings.items()},
         }
@@ -266,15 +307,54 @@ class RankingPipeline:
 # -- SQL helpers -----------------------------------------------------------
 
 
-def _entity_state(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -> bool | None:
-    """None: gone; False: not in the market (closed job, talent not open to work)."""
+def _entity_state(
+    conn: psycopg.Connection, kind: Kind, entity_id: UUID
+) -> tuple[bool, object] | None:
+    """None: gone; else (in the market, data version read).
+
+    The version is what reconciliation compares (see the module docstring):
+    the talent's updated_at, or the later of the job's and its company's.
+    """
     query = (
-        "select open_to_work from public.talents where id = %s"
+        "select open_to_work, updated_at from public.talents where id = %s"
         if kind == "talent"
-        else "select status = 'open' from public.jobs where id = %s"
+        else "select j.status = 'open', greatest(j.updated_at, c.updated_at)"
+        " from public.jobs j join public.companies c on c.id = j.company_id where j.id = %s"
     )
     row = conn.execute(query, (entity_id,)).fetchone()
-    return None if row is None else bool(row[0])
+    return None if row is None else (bool(row[0]), row[1])
+
+
+_MARK_SQL = """
+    insert into matching.{kind}_rematch_marks
+      ({kind}_id, source_updated_at, outcome, error, marked_at)
+    values (%s, %s, %s, %s, now())
+    on conflict ({kind}_id) do update set
+      source_updated_at = excluded.source_updated_at, outcome = excluded.outcome,
+      error = excluded.error, marked_at = excluded.marked_at
+"""
+
+
+def _mark(
+    conn: psycopg.Connection,
+    kind: Kind,
+    entity_id: UUID,
+    version: object,
+    outcome: str,
+    error: str | None = None,
+) -> None:
+    """Record the data version a rematch read (call inside its write transaction)."""
+    conn.execute(_MARK_SQL.format(kind=kind), (entity_id, version, outcome, error))
+
+
+def _mark_failed(
+    conn: psycopg.Connection, kind: Kind, entity_id: UUID, version: object, exc: BaseException
+) -> None:
+    """Mark a poison version failed; never let the bookkeeping hide the real error."""
+    try:
+        _mark(conn, kind, entity_id, version, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+    except Exception as mark_exc:
+        log.warning("rematch_mark_failed", kind=kind, entity_id=str(entity_id), error=str(mark_exc))
 
 
 def _open_counterparts(conn: psycopg.Connection, kind: Kind, ids: list[UUID]) -> list[UUID]:
@@ -290,10 +370,13 @@ def _open_counterparts(conn: psycopg.Connection, kind: Kind, ids: list[UUID]) ->
     return [i for i in ids if i in alive]
 
 
-def _remove_from_market(conn: psycopg.Connection, kind: Kind, entity_id: UUID) -> int:
+def _remove_from_market(
+    conn: psycopg.Connection, kind: Kind, entity_id: UUID, version: object
+) -> int:
     """A closed job or a talent who left: out of the ANN index and every list."""
     col = "talent_id" if kind == "talent" else "job_id"
     with conn.transaction():
+        _mark(conn, kind, entity_id, version, "removed")
         deleted = conn.execute(
             f"delete from public.matches where {col} = %s",
             (entity_id,),
@@ -370,12 +453,14 @@ def _write_matches(
     entity_id: UUID,
     rows: list[tuple],
     stored_matches: int,
+    version: object,
 ) -> int:
     """Upsert the entity's rows, drop the pairs that are in neither side's best
     list and those with a counterpart that left, in one transaction (a crash
     leaves the previous set intact)."""
     own, other = ("talent_id", "job_id") if kind == "talent" else ("job_id", "talent_id")
     with conn.transaction():
+        _mark(conn, kind, entity_id, version, "matched")
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into public.matches (talent_id, job_id, score, source, model_version,"

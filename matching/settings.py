@@ -65,6 +65,28 @@ class Settings(BaseSettings):
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
     retry_base_seconds: float = Field(default=1.0, gt=0)
     db_pool_size: int = Field(default=4, ge=1, le=64)
+    db_reconnect_give_up_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "The worker exits (status 1, one-line reason) after the database has been"
+            " unreachable this long; 0 = keep trying forever."
+        ),
+    )
+    db_reconnect_max_delay_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Longest wait between reconnection attempts."
+    )
+    reconcile_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Reconciliation (enqueue every entity with an edit no rematch has seen) runs at"
+            " start, after every reconnect and this often; 0 = only at start and reconnects."
+        ),
+    )
+    reconcile_batch_size: int = Field(
+        default=5000, ge=100, le=100_000, description="Entities scanned per reconciliation query."
+    )
 
     # retraining from feedback
     retrain_min_samples: int = Field(
@@ -159,6 +181,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def pool_reconnect_timeout(self) -> float:
+        """How long a connection pool keeps retrying one reconnection.
+
+        psycopg_pool doubles its delay between attempts until this timeout
+        (1, 2, 4, 8 s ...): a long timeout means a server that is back can
+        wait for minutes for the next attempt. Bounded, the pool gives the
+        attempt up and the next request for a connection starts a fresh one.
+        """
+        return max(5.0, 2 * self.db_reconnect_max_delay_seconds)
 
 
 @lru_cache(maxsize=1)

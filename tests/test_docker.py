@@ -37,6 +37,12 @@ def test_compose_services_and_order():
         assert "@db:5432/" in services[name]["environment"]["DATABASE_URL"]
 
 
+def test_compose_restarts_and_health_checks_the_worker():
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    assert worker["restart"] in ("unless-stopped", "always", "on-failure")
+    assert worker["healthcheck"]["test"] == ["CMD", "matching", "worker", "--check"]
+
+
 def test_dockerfile_installs_cpu_torch_and_ships_migrations():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "download.pytorch.org/whl/cpu" in dockerfile

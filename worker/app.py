@@ -22,17 +22,24 @@ from worker.tasks import blueprint
 NAMESPACE = "matching"
 
 
-def build_connector(url: str) -> procrastinate.PsycopgConnector:
+def build_connector(url: str, settings: Settings | None = None) -> procrastinate.PsycopgConnector:
+    """procrastinate's pool (it checks connections on checkout itself), with a
+    bounded reconnection backoff (see `Settings.pool_reconnect_timeout`) and a
+    bounded wait for a connection, so the worker notices an outage and
+    resumes soon after the server is back."""
+    settings = settings or get_settings()
     return procrastinate.PsycopgConnector(
         conninfo=url,
-        kwargs={"options": f"-c search_path={PROCRASTINATE_SCHEMA}"},
+        kwargs={"options": f"-c search_path={PROCRASTINATE_SCHEMA}", "connect_timeout": 10},
+        reconnect_timeout=settings.pool_reconnect_timeout,
+        timeout=10.0,
     )
 
 
 def build_app(url: str | None = None, settings: Settings | None = None) -> procrastinate.App:
     settings = settings or get_settings()
     app = procrastinate.App(
-        connector=build_connector(url or resolve_url(settings)),
+        connector=build_connector(url or resolve_url(settings), settings),
         worker_defaults={
             "update_heartbeat_interval": settings.worker_heartbeat_seconds,
             "stalled_worker_timeout": settings.worker_stalled_seconds,

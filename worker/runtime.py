@@ -1,5 +1,10 @@
 """What a worker process holds: a connection pool, the embedder, the active
-model and the ranking pipeline. Built once, on first use, per process."""
+model and the ranking pipeline. Built once, on first use, per process.
+
+The pool checks each connection when it is handed out: after a database
+restart every pooled connection is dead, and without the check the first
+query on each (a task's write, or the retry bookkeeping after it) would fail.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,9 @@ class Runtime:
     pipeline: RankingPipeline
 
 
+#: seconds a caller waits for a pooled connection before PoolTimeout (transient)
+POOL_TIMEOUT = 10.0
+
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 
@@ -37,9 +45,16 @@ def get_runtime() -> Runtime:
                 resolve_url(settings),
                 min_size=1,
                 max_size=settings.db_pool_size,
-                kwargs={"autocommit": True},
+                kwargs={"autocommit": True, "connect_timeout": 10},
                 open=True,
                 name="matching-worker",
+                # a connection the server dropped (restart, failover, idle
+                # timeout) is replaced on checkout instead of failing the
+                # next query; the pool reconnects in the background with
+                # its own backoff
+                check=ConnectionPool.check_connection,
+                reconnect_timeout=settings.pool_reconnect_timeout,
+                timeout=POOL_TIMEOUT,
             )
             embedder = TextEmbedder()
             active = ActiveModel()

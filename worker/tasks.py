@@ -13,6 +13,13 @@ retry the job itself: it enqueues a fresh one with a backoff delay through
 the same ON CONFLICT DO NOTHING path, which coalesces with any newer job,
 and the current job ends successfully. After `retry_max_attempts` it fails
 and stays visible. Any other error (poison input) fails the job at once.
+
+When the connection is lost, the re-enqueue itself needs the database: it
+waits for it (pool connections are checked on checkout, attempts back off)
+up to `db_reconnect_give_up_seconds`, so an outage never turns a user's edit
+into a failed job. If the process dies first, the job is left `doing` and
+stalled-job recovery requeues it; if it fails anyway, reconciliation finds
+the edit (its data version was never marked).
 """
 
 from __future__ import annotations
@@ -23,12 +30,12 @@ from uuid import UUID
 
 import procrastinate
 import psycopg
-import psycopg_pool
 import structlog
 from procrastinate import exceptions as pexc
 from procrastinate.jobs import Status
 
 from matching import embedding_store
+from matching.db import TRANSIENT_ERRORS
 from matching.observability import REMATCH_SECONDS, STAGE_SECONDS, TASKS
 from matching.ranking import RematchResult
 from worker.runtime import get_runtime
@@ -37,13 +44,6 @@ log = structlog.get_logger(__name__)
 
 blueprint = procrastinate.Blueprint()
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,
-    psycopg.errors.SerializationFailure,
-    psycopg.errors.DeadlockDetected,
-    psycopg.errors.LockNotAvailable,
-    psycopg_pool.PoolTimeout,
-)
 BATCH = 500
 #: entities embedded per backfill job: small, so an edit waits ~1 s at most
 BACKFILL_BATCH = 64
@@ -87,12 +87,7 @@ def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], Rema
             TASKS.labels(task, "failed").inc()
             raise
         delay = rt.settings.retry_base_seconds * 2**attempt
-        with rt.pool.connection() as conn:
-            conn.execute(
-                "select matching.enqueue_jobs(%s, 'rematch', array[%s::uuid], %s, %s,"
-                " now() + make_interval(secs => %s), jsonb_build_object('attempt', %s))",
-                (task, ident, kind, f"{kind}_id", delay, attempt + 1),
-            )
+        _enqueue_retry(task, kind, ident, delay, attempt + 1)
         TASKS.labels(task, "retry_scheduled").inc()
         log.warning(
             "rematch_retry_scheduled",
@@ -110,6 +105,46 @@ def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], Rema
     REMATCH_SECONDS.observe(result.seconds)
     for stage, seconds in result.timings.items():
         STAGE_SECONDS.labels(stage).observe(seconds)
+
+
+def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int) -> None:
+    """Enqueue the retry, waiting for the database if it is gone (see the module
+    docstring); raises the last error after `db_reconnect_give_up_seconds`."""
+    rt = get_runtime()
+    give_up = rt.settings.db_reconnect_give_up_seconds
+    deadline = time.monotonic() + give_up if give_up else float("inf")
+    wait = 0.25
+    query = (
+        "select matching.enqueue_jobs(%s, 'rematch', array[%s::uuid], %s, %s,"
+        " now() + make_interval(secs => %s), jsonb_build_object('attempt', %s))"
+    )
+    params = (task, ident, kind, f"{kind}_id", delay, attempt)
+    first = True
+    while True:
+        try:
+            if first:
+                # briefly: after a lost connection the pool has nothing to give
+                with rt.pool.connection(timeout=1.0) as conn:
+                    conn.execute(query, params)
+            else:
+                # after a failure, a connection of its own on our own capped
+                # backoff: the pool may be waiting out a long reconnect delay
+                with psycopg.connect(rt.pool.conninfo, autocommit=True, connect_timeout=5) as c:
+                    c.execute(query, params)
+            return
+        except TRANSIENT_ERRORS as exc:
+            first = False
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning(
+                "rematch_retry_waiting_for_database",
+                kind=kind,
+                entity_id=str(ident),
+                retry_in_seconds=wait,
+                error=" ".join(str(exc).split())[:200],
+            )
+            time.sleep(wait)
+            wait = min(wait * 2, rt.settings.db_reconnect_max_delay_seconds)
 
 
 @blueprint.task(name="rematch_talent", queue="rematch")
@@ -218,7 +253,8 @@ async def recover_stalled_jobs(context: procrastinate.JobContext, timestamp: int
 
     A stalled job whose entity already has a newer pending job is not
     requeued (that would collide with the queueing lock): it is marked
-    failed instead, and the pending job does the work.
+    aborted instead (not failed: nothing is wrong with the edit), and the
+    pending job does the work.
     """
     await requeue_stalled(context.app)
 
@@ -236,7 +272,7 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
             counts["requeued"] += 1
         except pexc.ConnectorException:
             # a newer job for the same entity is pending: let it do the work
-            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
             counts["superseded"] += 1
     if stalled:
         log.warning("stalled_jobs_recovered", **counts)

@@ -28,8 +28,8 @@ class Worker:
             MATCHING_WORKER_HEARTBEAT_SECONDS="1",
             MATCHING_WORKER_STALLED_SECONDS="3",
             MATCHING_RETRY_BASE_SECONDS="0.2",
-            **(extra_env or {}),
         )
+        env.update(extra_env or {})  # a test's own settings win
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "matching.cli", "worker"],
