@@ -118,7 +118,7 @@ def migrate(
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         try:
-            if _apply_auth_shim_if_missing(conn, settings.auth_shim):
+            if apply_auth_shim_if_missing(conn, settings.auth_shim):
                 report.auth_shim_applied = True
                 say("applied the plain-Postgres auth shim (no auth schema was present)")
             _ensure_history_table(conn)
@@ -162,7 +162,12 @@ def _has_queue(conn: psycopg.Connection) -> bool:
     )[0]
 
 
-def _apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
+def apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
+    """Stand in for Supabase's auth schema on plain Postgres; True when applied.
+
+    `supabase db push` on plain Postgres needs it first (`matching db shim`),
+    since the migrations grant to Supabase's roles and policies call auth.uid().
+    """
     has_auth = conn.execute("select 1 from pg_namespace where nspname = 'auth'").fetchone()
     if has_auth:
         return False
