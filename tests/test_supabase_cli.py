@@ -109,6 +109,8 @@ def test_db_push_alone_gives_a_working_engine(blank_db_url, tmp_path):
     applied = re.findall(r"Applying migration (\d+)_", pushed.stderr + pushed.stdout)
     assert applied == local_versions()
     assert_in_step(url)
+    again = matching_cmd("db", "shim", url=url)
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr
     # the queue came with the migrations, and the seed's inserts are in it
     assert one(url, "select count(*) from procrastinate.procrastinate_jobs") > 0
     assert one(url, "select count(*) from matching.enqueue_failures") == 0
