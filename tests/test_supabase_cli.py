@@ -208,4 +208,18 @@ def test_db_advisors_report_only_documented_exceptions(fresh_db_url):
     readme = (ROOT / "README.md").read_text()
     undocumented = sorted(n for n in mutable if f"`{n}`" not in readme)
     assert undocumented == [], "flagged but not listed in the README's Supabase section"
+    # why they may keep a mutable path (README): invoker-rights SQL the API roles can't call
+    with psycopg.connect(url) as conn:
+        for name in mutable:
+            for oid, secdef, language in conn.execute(
+                "select p.oid, p.prosecdef, l.lanname from pg_proc p"
+                " join pg_language l on l.oid = p.prolang"
+                " where p.pronamespace = 'matching'::regnamespace and p.proname = %s",
+                (name.split(".", 1)[1],),
+            ).fetchall():
+                assert (secdef, language) == (False, "sql"), name
+                for role in ("anon", "authenticated"):
+                    assert not conn.execute(
+                        "select has_function_privilege(%s, %s::oid, 'execute')", (role, oid)
+                    ).fetchone()[0], (role, name)
     assert not [f for f in findings if f["level"] == "ERROR"]
