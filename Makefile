@@ -1,7 +1,8 @@
 # Two entry points do all set-up on a fresh machine with Python 3.11+:
 #   make demo   - start the embedded Postgres (or use DATABASE_URL), migrate, seed
 #   make test   - lint and run the whole test suite
-# Both create/reuse .venv and install the project into it.
+# Both create/reuse .venv and install the project into it; `make test` also
+# installs the pinned Supabase CLI (npm, tools/supabase) when npm is present.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,8 +14,12 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX_URL ?=
 PIP_TORCH_ARGS := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
 STAMP := $(VENV)/.installed
+# The Supabase CLI at the exact version in tools/supabase/package-lock.json.
+# Without npm it is not installed and its test is skipped, saying why.
+CLI_DIR := tools/supabase
+CLI_STAMP := $(CLI_DIR)/node_modules/.installed
 
-.PHONY: demo test lint install db-start db-stop clean
+.PHONY: demo test lint install install-cli db-start db-stop clean
 
 install: $(STAMP)
 
@@ -25,13 +30,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+install-cli: $(CLI_STAMP)
+
+$(CLI_STAMP): $(CLI_DIR)/package.json $(CLI_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: the Supabase CLI is not installed and its test will be skipped"; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/matching demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+test: $(STAMP) $(CLI_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -43,4 +57,4 @@ db-stop: $(STAMP)
 
 clean:
 	-$(BIN)/matching db stop
-	rm -rf .pgdata $(VENV) .pytest_cache .ruff_cache
+	rm -rf .pgdata $(VENV) .pytest_cache .ruff_cache $(CLI_DIR)/node_modules

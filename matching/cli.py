@@ -12,7 +12,7 @@ import pydantic
 
 from matching import embedded
 from matching.db import resolve_url
-from matching.migrate import MigrationError, migrate
+from matching.migrate import MigrationError, apply_auth_shim_if_missing, migrate
 from matching.seed import SeedError, seed
 from matching.settings import Settings, get_settings
 
@@ -66,6 +66,14 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         else:
             say(f"not running (data in {settings.pgdata})")
             return 3  # like `pg_ctl status`: not running is not success
+    elif args.action == "shim":
+        with psycopg.connect(resolve_url(settings), autocommit=True) as conn:
+            applied = apply_auth_shim_if_missing(conn, settings.auth_shim)
+        say(
+            "applied the plain-Postgres auth shim"
+            if applied
+            else "the database has an auth schema (Supabase, or shimmed before): nothing to do"
+        )
     elif args.action == "url":
         if settings.database_url:
             say(settings.database_url)
@@ -77,9 +85,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _progress(message: str) -> None:
+    # warnings (skipped files, out-of-order versions) go to stderr, like the CLI's
+    if message.startswith("warning:"):
+        print(message, file=sys.stderr, flush=True)
+    else:
+        say(f"  {message}")
+
+
 def _migrate(settings: Settings) -> str:
     url = resolve_url(settings)
-    report = migrate(url, settings, progress=lambda m: say(f"  {m}"))
+    report = migrate(url, settings, progress=_progress)
     if not report.applied:
         say(f"migrations: up to date ({len(report.already_applied)} applied earlier)")
     else:
@@ -260,8 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = sub.add_parser("db", help="manage the embedded PostgreSQL (when DATABASE_URL is unset)")
-    db.add_argument("action", choices=("start", "stop", "status", "url"))
+    db = sub.add_parser(
+        "db",
+        help="manage the embedded PostgreSQL (when DATABASE_URL is unset); `shim` applies"
+        " the plain-Postgres auth shim to the database in use",
+    )
+    db.add_argument("action", choices=("start", "stop", "status", "url", "shim"))
     db.set_defaults(func=cmd_db)
 
     mig = sub.add_parser("migrate", help="apply pending migrations (safe to repeat)")

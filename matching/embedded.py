@@ -35,11 +35,17 @@ class ServerStatus:
     port: int | None
 
     def url(self, database: str = "postgres") -> str:
+        """A URL that libpq (psql, psycopg) and the Supabase CLI all accept.
+
+        The server listens on a Unix socket only; the `host` query parameter
+        names its directory and wins over the URL's host. `localhost` is there
+        because the Supabase CLI's parser refuses a URL with an empty host.
+        """
         if not self.running or self.socket_dir is None:
             raise EmbeddedPostgresError("the embedded server is not running")
         host = quote(str(self.socket_dir), safe="/")
         port = f"&port={self.port}" if self.port else ""
-        return f"postgresql://postgres@/{quote(database)}?host={host}{port}"
+        return f"postgresql://postgres@localhost/{quote(database)}?host={host}{port}"
 
 
 def status(pgdata: Path) -> ServerStatus:

@@ -1,10 +1,14 @@
 """Apply the SQL migrations in order and record them where the Supabase CLI does.
 
-`migrations/<14-digit UTC timestamp>_<name>.sql` files are applied one per
-transaction and recorded in `supabase_migrations.schema_migrations`, so
+The file rules are the Supabase CLI's, so a file `supabase migration new`
+creates is applied by both tools and a file the CLI skips is skipped here too
+(with a warning): `<digits>_<anything>.sql`, in file-name order, one
+transaction each, recorded in `supabase_migrations.schema_migrations`. So
 `supabase db push` and `matching migrate` agree about what is applied. Before
 them, on plain Postgres only, the auth shim stands in for Supabase's auth
-schema; after them, procrastinate's schema is installed once in its own schema.
+schema (hosted Supabase refuses objects in `auth`, so it is not a migration).
+procrastinate's job queue is a migration of its own
+(`matching.procrastinate_schema` renders it), so either tool installs it.
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import procrastinate
 import psycopg
-from procrastinate.schema import SchemaManager
-from psycopg import sql
 
+from matching import procrastinate_schema
 from matching.settings import Settings, get_settings
 
-MIGRATION_NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
-#: procrastinate's tables live here. Fixed, because SQL in the migrations
-#: (the enqueue function) names it.
-PROCRASTINATE_SCHEMA = "procrastinate"
+#: the Supabase CLI's own rule (pkg/migration: `^([0-9]+)_(.*)\.sql$`)
+MIGRATION_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>.*)\.sql$")
+# The CLI skips a first file `<timestamp>_init.sql` older than this (the
+# initial schema of CLI versions from before 2021-12-09); so do we.
+_LEGACY_INIT = re.compile(r"([0-9]{14})_init\.sql")
+_LEGACY_INIT_BEFORE = 20211209000000
+#: procrastinate's tables live here (the worker's connections search it)
+PROCRASTINATE_SCHEMA = procrastinate_schema.SCHEMA
 # One lock for every migrating process: concurrent `matching migrate` runs
 # (several worker containers starting at once) take turns.
 ADVISORY_LOCK_KEY = 0x6D61_7463  # "matc"
@@ -52,28 +58,51 @@ class Migration:
 class MigrateReport:
     applied: list[str] = field(default_factory=list)
     already_applied: list[str] = field(default_factory=list)
+    #: files the Supabase CLI would not apply either, with the reason
+    skipped: list[str] = field(default_factory=list)
+    #: applied although older than the newest version applied before them
+    #: (`supabase db push` needs --include-all for those)
+    out_of_order: list[str] = field(default_factory=list)
     auth_shim_applied: bool = False
     procrastinate_installed: bool = False
 
 
-def discover(directory: Path) -> list[Migration]:
-    """Migrations in version order; refuses stray or duplicate names loudly."""
+def discover(directory: Path, skipped: list[str] | None = None) -> list[Migration]:
+    """Migrations in file-name order, as the Supabase CLI lists them.
+
+    Files the CLI skips (not `<digits>_<name>.sql`, or a legacy first
+    `_init.sql`) are left out and described in `skipped`; two files with one
+    version are refused, since the history table could record only one.
+    """
     if not directory.is_dir():
         raise MigrationError(f"migrations directory not found: {directory}")
     found: dict[str, Migration] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix != ".sql":
+    ordered: list[Migration] = []
+    for index, path in enumerate(sorted(directory.iterdir(), key=lambda p: p.name)):
+        if path.is_dir():
+            continue
+        legacy = _LEGACY_INIT.match(path.name)
+        if index == 0 and legacy and int(legacy[1]) < _LEGACY_INIT_BEFORE:
+            if skipped is not None:
+                skipped.append(f"{path.name}: a legacy initial schema, skipped as the CLI does")
             continue
         match = MIGRATION_NAME.match(path.name)
         if not match:
-            raise MigrationError(
-                f"{path.name}: migration files must be named <YYYYMMDDHHMMSS>_<name>.sql"
-            )
+            if skipped is not None:
+                skipped.append(
+                    f"{path.name}: not named <timestamp>_<name>.sql, so neither the"
+                    " Supabase CLI nor matching applies it"
+                )
+            continue
         version = match["version"]
         if version in found:
-            raise MigrationError(f"{path.name}: version {version} is used twice")
-        found[version] = Migration(version=version, name=match["name"], path=path)
-    return [found[v] for v in sorted(found)]
+            raise MigrationError(
+                f"{path.name}: version {version} is used twice ({found[version].path.name})"
+            )
+        migration = Migration(version=version, name=match["name"], path=path)
+        found[version] = migration
+        ordered.append(migration)
+    return ordered
 
 
 def migrate(
@@ -82,12 +111,14 @@ def migrate(
     """Bring the database at `url` up to date; safe to run any number of times."""
     settings = settings or get_settings()
     say = progress or (lambda _msg: None)
-    migrations = discover(settings.migrations_dir)
     report = MigrateReport()
+    migrations = discover(settings.migrations_dir, report.skipped)
+    for reason in report.skipped:
+        say(f"warning: skipped {reason}")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         try:
-            if _apply_auth_shim_if_missing(conn, settings.auth_shim):
+            if apply_auth_shim_if_missing(conn, settings.auth_shim):
                 report.auth_shim_applied = True
                 say("applied the plain-Postgres auth shim (no auth schema was present)")
             _ensure_history_table(conn)
@@ -95,6 +126,8 @@ def migrate(
                 row[0]
                 for row in conn.execute("select version from supabase_migrations.schema_migrations")
             }
+            newest = max(applied, default="")
+            had_queue = _has_queue(conn)
             for migration in migrations:
                 label = f"{migration.version}_{migration.name}"
                 if migration.version in applied:
@@ -104,18 +137,37 @@ def migrate(
                 _apply(conn, migration)
                 report.applied.append(label)
                 say(f"applied {label} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-            if _install_procrastinate_if_missing(conn, PROCRASTINATE_SCHEMA):
+                # the CLI compares versions as strings, and so do we
+                if migration.version < newest:
+                    report.out_of_order.append(label)
+                    say(
+                        f"warning: {label} is older than {newest}, applied before it;"
+                        " `supabase db push` applies such a file only with --include-all"
+                    )
+            if not had_queue and _has_queue(conn):
                 report.procrastinate_installed = True
-                say(
-                    f"installed procrastinate {procrastinate.__version__} "
-                    f"in schema {PROCRASTINATE_SCHEMA}"
-                )
+                say(f"installed the job queue (procrastinate) in schema {PROCRASTINATE_SCHEMA}")
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     return report
 
 
-def _apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
+def _has_queue(conn: psycopg.Connection) -> bool:
+    return (
+        conn.execute(
+            "select pg_catalog.to_regclass(%s) is not null",
+            (f"{PROCRASTINATE_SCHEMA}.procrastinate_jobs",),
+        ).fetchone()
+        or (False,)
+    )[0]
+
+
+def apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
+    """Stand in for Supabase's auth schema on plain Postgres; True when applied.
+
+    `supabase db push` on plain Postgres needs it first (`matching db shim`),
+    since the migrations grant to Supabase's roles and policies call auth.uid().
+    """
     has_auth = conn.execute("select 1 from pg_namespace where nspname = 'auth'").fetchone()
     if has_auth:
         return False
@@ -158,40 +210,3 @@ def _apply(conn: psycopg.Connection, migration: Migration) -> None:
         raise MigrationError(
             f"{migration.path.name} failed and was rolled back: {exc.sqlstate or ''} {exc}"
         ) from exc
-
-
-def _install_procrastinate_if_missing(conn: psycopg.Connection, schema: str) -> bool:
-    """procrastinate's tables live in their own schema, never exposed through the API.
-
-    Its SQL is unqualified, so it is applied with search_path set to that
-    schema; every connection of the worker sets the same search_path.
-    """
-    exists = conn.execute(
-        "select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = %s and c.relname = 'procrastinate_jobs'",
-        (schema,),
-    ).fetchone()
-    if exists:
-        return False
-    ident = sql.Identifier(schema)
-    with conn.transaction():
-        conn.execute(sql.SQL("create schema if not exists {}").format(ident))
-        conn.execute("select set_config('search_path', %s, true)", (schema,))
-        conn.execute(SchemaManager.get_schema())
-        conn.execute(sql.SQL("revoke all on schema {} from public").format(ident))
-        conn.execute(
-            sql.SQL("revoke execute on all functions in schema {} from public").format(ident)
-        )
-        for role in ("anon", "authenticated"):
-            has_role = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-            if has_role:
-                conn.execute(
-                    sql.SQL("revoke all on schema {} from {}").format(ident, sql.Identifier(role))
-                )
-        conn.execute(
-            sql.SQL("comment on schema {} is {}").format(
-                ident,
-                sql.Literal(f"procrastinate {procrastinate.__version__} job queue (internal)"),
-            )
-        )
-    return True

@@ -225,11 +225,65 @@ def test_failed_migration_leaves_nothing_behind(fresh_db_url, test_settings, tmp
 
 
 @pytest.mark.parametrize(
-    "name", ["2026_bad.sql", "20261126050000-dash.sql", "20261126050000_UPPER.sql"]
+    "name",
+    [
+        "20261203120000_AddProfiles.sql",  # what `supabase migration new AddProfiles` writes
+        "20261203120000_add-profiles.sql",
+        "20261203120000_add profiles.sql",
+        "7_short_version.sql",
+    ],
 )
-def test_malformed_migration_names_are_refused(tmp_path, name):
+def test_every_name_the_supabase_cli_applies_is_applied(tmp_path, name):
+    (tmp_path / name).write_text("select 1;")
+    skipped: list[str] = []
+    found = discover(tmp_path, skipped)
+    version, rest = name.split("_", 1)
+    assert [(m.version, m.name) for m in found] == [(version, rest.removesuffix(".sql"))]
+    assert skipped == []
+
+
+@pytest.mark.parametrize(
+    "name", ["notes.sql", "20261126050000-dash.sql", "README.md", "20261126050000_x.SQL"]
+)
+def test_files_the_supabase_cli_skips_are_skipped_with_a_warning(
+    blank_db_url, test_settings, tmp_path, name
+):
+    for m in discover(test_settings.migrations_dir):
+        (tmp_path / m.path.name).write_text(m.sql)
+    (tmp_path / name).write_text("select no_such_function();")
+    settings = test_settings.model_copy(update={"migrations_dir": tmp_path})
+    messages: list[str] = []
+    report = migrate(blank_db_url, settings, progress=messages.append)
+    assert len(report.applied) == len(discover(test_settings.migrations_dir))
+    assert len(report.skipped) == 1 and report.skipped[0].startswith(name)
+    assert any(m.startswith(f"warning: skipped {name}") for m in messages)
+
+
+def test_a_legacy_first_init_file_is_skipped_like_the_cli_does(tmp_path):
+    (tmp_path / "20211001000000_init.sql").write_text("select 1;")
+    (tmp_path / "20211001000001_next.sql").write_text("select 1;")
+    skipped: list[str] = []
+    assert [m.version for m in discover(tmp_path, skipped)] == ["20211001000001"]
+    assert len(skipped) == 1
+
+
+def test_two_files_with_one_version_are_refused(tmp_path):
     from matching.migrate import MigrationError
 
-    (tmp_path / name).write_text("select 1;")
-    with pytest.raises(MigrationError, match="must be named"):
+    (tmp_path / "20261203120000_a.sql").write_text("select 1;")
+    (tmp_path / "20261203120000_b.sql").write_text("select 1;")
+    with pytest.raises(MigrationError, match="used twice"):
         discover(tmp_path)
+
+
+def test_an_older_file_is_applied_with_a_warning(fresh_db_url, test_settings, tmp_path):
+    """`matching migrate` applies a file older than the newest applied one (a branch merged
+    late) and says that `supabase db push` needs --include-all for it."""
+    for m in discover(test_settings.migrations_dir):
+        (tmp_path / m.path.name).write_text(m.sql)
+    (tmp_path / "20200101000000_late_branch.sql").write_text("select 1;")
+    settings = test_settings.model_copy(update={"migrations_dir": tmp_path})
+    messages: list[str] = []
+    report = migrate(fresh_db_url, settings, progress=messages.append)
+    assert report.applied == report.out_of_order == ["20200101000000_late_branch"]
+    assert any("--include-all" in m for m in messages)

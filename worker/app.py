@@ -1,7 +1,7 @@
 """The procrastinate app.
 
 Its connections use search_path = procrastinate, because procrastinate's SQL
-is unqualified and its tables live in their own schema (`matching migrate`
+is unqualified and its tables live in their own schema (a migration
 installs them there), out of the API's reach.
 
 `matching worker` runs it (with logging, metrics and warm-up). Plain
