@@ -445,6 +445,14 @@ def _ann(
             {"q": query, "k": k},
             prepare=False,
         ).fetchall()
+    if len(rows) < k:
+        # The index could not fill the list: fewer than k rows are matchable, or
+        # the iterative scan stopped at hnsw.max_scan_tuples in a graph full of
+        # entries that left the market (before VACUUM). Either way the
+        # matchable set is small next to the table, and an exact scan returns
+        # all of the true top k (min(k, matchable) rows) at the price of one
+        # sequential scan, chosen on purpose rather than by the planner.
+        return _exact(conn, kind, vector, k)
     return [(r[0], float(r[1])) for r in rows]
 
 
