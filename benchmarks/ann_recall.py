@@ -125,11 +125,11 @@ def measure(
     ]
     under = sum(r < TARGET for r in per_query)
     returned = [len(a) for a in approx]
+    live_share = store.index_live_share(conn, "job")
+    ef_search = store.ann_ef_search(k, settings, live_share)
     return {
-        "ef_search": min(
-            max(int(np.ceil(k * settings.ann_ef_search_factor)), settings.ann_ef_search),
-            store.EF_SEARCH_MAX,
-        ),
+        "index_live_share": round(live_share, 3),
+        "ef_search": "exact" if ef_search is None else ef_search,
         "mean_recall": round(float(np.mean(per_query)), 4),
         "worst_query_recall": round(min(per_query), 4),
         "queries_under_target": under,
@@ -181,9 +181,15 @@ def load(
 
 
 def row_label(r: dict[str, Any]) -> str:
-    ran = "yes" if r["index_ran_every_query"] else "NO"
+    if r["index_ran_every_query"]:
+        ran = "yes"
+    elif r["index_scans"] == 0 and r["seq_scans"] == r["queries"]:
+        ran = "no: exact scan chosen"
+    else:
+        ran = "partly"
     return (
-        f"| {r['state']} | {r['matchable']:,} | {r['k']} | {r['ef_search']}"
+        f"| {r['state']} | {r['matchable']:,} | {r['index_live_share']:.2f} | {r['k']}"
+        f" | {r['ef_search']}"
         f" | {r['mean_recall']:.4f} | {r['worst_query_recall']:.3f}"
         f" | {r['queries_under_target']} ({r['share_under_target']:.1%})"
         f" | {r['rows_min']} / {r['rows_mean']:.0f}"
@@ -194,9 +200,9 @@ def row_label(r: dict[str, Any]) -> str:
 
 
 HEADER = (
-    "| state | matchable | K | ef_search | mean recall | worst query | queries < 0.98"
+    "| state | matchable | live share | K | ef_search | mean recall | worst query | queries < 0.98"
     " | rows min / mean | ANN p50 / p95 ms | exact p50 / p95 ms | HNSW index ran |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

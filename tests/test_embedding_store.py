@@ -7,6 +7,7 @@ rolled-back `conn`, so changes (headlines, closed jobs) never leak.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -546,3 +547,16 @@ def test_recall_per_query_at_default_settings(conn, ids):
         got = {j for j, _ in store.nearest_jobs(conn, vectors[talent], k=50)}
         worst = min(worst, len(exact & got) / len(exact))
     assert worst >= 0.98
+
+
+def test_ef_search_grows_with_dead_entries_and_gives_way_to_an_exact_scan():
+    """Pure arithmetic of the plan choice (see `ann_ef_search`)."""
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    want = math.ceil(200 * s.ann_ef_search_factor)
+    assert store.ann_ef_search(200, s) == want
+    assert store.ann_ef_search(10, s) == s.ann_ef_search  # the floor for small k
+    doubled = 2 * want if 2 * want <= store.EF_SEARCH_MAX else None  # half the entries dead
+    assert store.ann_ef_search(200, s, live_share=0.5) == doubled
+    assert store.ann_ef_search(200, s, live_share=0.05) is None  # the index would need > 1000
+    assert store.ann_ef_search(200, s, live_share=0.0) is None  # no live entry: exact
+    assert store.ann_ef_search(900, s) == store.EF_SEARCH_MAX  # clean index: cap + iterative scan
