@@ -132,6 +132,8 @@ def measure(
         "ef_search": "exact" if ef_search is None else ef_search,
         "mean_recall": round(float(np.mean(per_query)), 4),
         "worst_query_recall": round(min(per_query), 4),
+        # position in the query list (talents first, then glosses), to look at it again
+        "worst_query": int(np.argmin(per_query)),
         "queries_under_target": under,
         "share_under_target": round(under / len(per_query), 4),
         "rows_min": min(returned),
