@@ -470,7 +470,9 @@ def test_fewer_matchable_than_k_is_answered_exactly(conn, ids):
     iterative scan cut short by dead entries), nearest_jobs answers with the
     exact scan on purpose: every matchable row, in the exact order.
 
-    Counted: one HNSW index scan that came back short, then one sequential scan.
+    Counted: one sequential scan, after at most one HNSW index scan (none
+    when the statistics already show the index mostly dead, e.g. from the
+    rolled-back updates of earlier tests, and `ann_ef_search` goes exact).
     """
     conn.execute("select 1")
     open_ids = open_job_ids(conn)
@@ -482,7 +484,7 @@ def test_fewer_matchable_than_k_is_answered_exactly(conn, ids):
     seq0, idx0 = scans(conn)
     found = store.nearest_jobs(conn, query, k=50)
     seq1, idx1 = scans(conn)
-    assert (seq1 - seq0, idx1 - idx0) == (1, 1)
+    assert seq1 - seq0 == 1 and idx1 - idx0 in (0, 1)
     assert len(found) == n_matchable < 50
     assert [j for j, _ in found] == [j for j, _ in store.exact_nearest_jobs(conn, query, k=50)]
 
