@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -28,25 +29,38 @@ import numpy as np
 
 from matching.embedding import DIMENSIONS, MODEL_NAME, TextEmbedder
 
-WORDNET = Path("/usr/share/wordnet")
+WORDNET_PACKAGE = "wordnet-base"
 CACHE = Path(__file__).resolve().parent / ".cache"
 WORDNET_FILES = {"noun": "data.noun", "verb": "data.verb", "adj": "data.adj", "adv": "data.adv"}
 
 
-def wordnet_glosses() -> list[str]:
-    """Every WordNet synset as one text, 'lemma, lemma (pos): gloss', deduplicated, in file order.
+def wordnet_dir() -> Path:
+    """Where the installed Debian package keeps WordNet's data files (asked of dpkg).
 
     Raises FileNotFoundError with the package to install when WordNet is absent.
     """
-    if not WORDNET.is_dir():
-        raise FileNotFoundError(
-            "WordNet not found: install the Debian package wordnet-base"
-            " (apt-get install wordnet-base)"
-        )
+    try:
+        listing = subprocess.run(
+            ["dpkg", "-L", WORDNET_PACKAGE], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        listing = []
+    for line in listing:
+        if line.endswith("/data.noun"):
+            return Path(line).parent
+    raise FileNotFoundError(
+        f"WordNet not found: install the Debian package {WORDNET_PACKAGE}"
+        f" (apt-get install {WORDNET_PACKAGE})"
+    )
+
+
+def wordnet_glosses() -> list[str]:
+    """Every WordNet synset as one text, 'lemma, lemma (pos): gloss', deduplicated, in order."""
+    wordnet = wordnet_dir()
     seen: set[str] = set()
     texts: list[str] = []
     for pos, name in WORDNET_FILES.items():
-        for line in (WORDNET / name).read_text(encoding="latin-1").splitlines():
+        for line in (wordnet / name).read_text(encoding="latin-1").splitlines():
             if line.startswith("  ") or "|" not in line:
                 continue  # licence header
             head, gloss = line.split("|", 1)
