@@ -7,6 +7,7 @@ rolled-back `conn`, so changes (headlines, closed jobs) never leak.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -455,12 +456,87 @@ def test_index_runs_on_a_long_lived_connection_when_few_rows_are_matchable(conn,
     store.set_job_matchable(conn, open_ids[: int(len(open_ids) * 0.9)], False)
     conn.execute("analyze matching.job_embeddings")
     query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    k = 5  # fewer than the open jobs left (see the next test for more)
     for _ in range(10):
         seq0, idx0 = scans(conn)
-        store.nearest_jobs(conn, query, k=50)
+        assert len(store.nearest_jobs(conn, query, k=k)) == k
         seq1, idx1 = scans(conn)
         assert (seq1 - seq0, idx1 - idx0) == (0, 1)
     assert conn.execute("select current_setting('enable_seqscan')").fetchone() == ("on",)
+
+
+def test_fewer_matchable_than_k_is_answered_exactly(conn, ids):
+    """When the index cannot fill the list (fewer matchable rows than k, or an
+    iterative scan cut short by dead entries), nearest_jobs answers with the
+    exact scan on purpose: every matchable row, in the exact order.
+
+    Counted: one sequential scan, after at most one HNSW index scan (none
+    when the statistics already show the index mostly dead, e.g. from the
+    rolled-back updates of earlier tests, and `ann_ef_search` goes exact).
+    """
+    conn.execute("select 1")
+    open_ids = open_job_ids(conn)
+    store.set_job_matchable(conn, open_ids[: int(len(open_ids) * 0.9)], False)
+    n_matchable = conn.execute(
+        "select count(*) from matching.job_embeddings where matchable"
+    ).fetchone()[0]
+    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    seq0, idx0 = scans(conn)
+    found = store.nearest_jobs(conn, query, k=50)
+    seq1, idx1 = scans(conn)
+    assert seq1 - seq0 == 1 and idx1 - idx0 in (0, 1)
+    assert len(found) == n_matchable < 50
+    assert [j for j, _ in found] == [j for j, _ in store.exact_nearest_jobs(conn, query, k=50)]
+
+
+def index_and_seq_scans(conn: psycopg.Connection) -> tuple[int, int]:
+    """(HNSW idx_scan, table seq_scan) of matching.job_embeddings, as committed statistics.
+
+    pg_stat_force_next_flush publishes this backend's counters when the
+    statement ends; the next statement reads a fresh snapshot.
+    """
+    conn.execute("select pg_stat_force_next_flush()")
+    row = conn.execute(
+        "select i.idx_scan, t.seq_scan from pg_stat_user_indexes i"
+        " join pg_stat_user_tables t using (relid)"
+        " where i.schemaname = 'matching' and i.indexrelname = 'job_embeddings_hnsw_idx'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+@pytest.mark.parametrize("closed_share", [0.0, 0.5, 0.9])
+def test_worker_connection_scans_the_index_at_every_selectivity(
+    seeded, embedded, ids, closed_share
+):
+    """The worker's case: a pooled autocommit connection used for many calls.
+
+    With 0%, 50% and 90% of the open jobs out of the market (committed, and
+    ANALYZEd, so the planner sees the real selectivity), 12 calls in a row
+    (psycopg would prepare from the 5th) must each run exactly one HNSW index
+    scan and no sequential scan, counted in pg_stat_user_indexes, and leave
+    no prepared retrieval statement and no planner setting behind.
+    """
+    with psycopg.connect(seeded, autocommit=True) as c:
+        open_ids = open_job_ids(c)
+        closed = open_ids[: int(len(open_ids) * closed_share)]
+        k = min(20, len(open_ids) - len(closed))
+        query = store.talent_vectors(c, [ids["talent"][3]])[ids["talent"][3]]
+        try:
+            store.set_job_matchable(c, closed, False)
+            c.execute("analyze matching.job_embeddings")
+            idx0, seq0 = index_and_seq_scans(c)
+            for _ in range(12):
+                assert len(store.nearest_jobs(c, query, k=k)) == k
+            idx1, seq1 = index_and_seq_scans(c)
+            assert (idx1 - idx0, seq1 - seq0) == (12, 0)
+            # (the set_config round trip may be prepared: it has no plan to go stale)
+            prepared = [r[0] for r in c.execute("select statement from pg_prepared_statements")]
+            assert not [p for p in prepared if "job_embeddings" in p]
+            assert c.execute("select current_setting('enable_seqscan')").fetchone() == ("on",)
+        finally:
+            store.set_job_matchable(c, closed, True)
+            c.execute("analyze matching.job_embeddings")
 
 
 def test_recall_per_query_at_default_settings(conn, ids):
@@ -473,3 +549,16 @@ def test_recall_per_query_at_default_settings(conn, ids):
         got = {j for j, _ in store.nearest_jobs(conn, vectors[talent], k=50)}
         worst = min(worst, len(exact & got) / len(exact))
     assert worst >= 0.98
+
+
+def test_ef_search_grows_with_dead_entries_and_gives_way_to_an_exact_scan():
+    """Pure arithmetic of the plan choice (see `ann_ef_search`)."""
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    want = math.ceil(200 * s.ann_ef_search_factor)
+    assert store.ann_ef_search(200, s) == want
+    assert store.ann_ef_search(10, s) == s.ann_ef_search  # the floor for small k
+    doubled = 2 * want if 2 * want <= store.EF_SEARCH_MAX else None  # half the entries dead
+    assert store.ann_ef_search(200, s, live_share=0.5) == doubled
+    assert store.ann_ef_search(200, s, live_share=0.05) is None  # the index would need > 1000
+    assert store.ann_ef_search(200, s, live_share=0.0) is None  # no live entry: exact
+    assert store.ann_ef_search(900, s) == store.EF_SEARCH_MAX  # clean index: cap + iterative scan
