@@ -8,7 +8,7 @@ them.
 Stored data is validated when written (the time-zone rule is
 `matching.is_valid_timezone`), but rows written before a rule existed, or a
 zone Postgres knows and this Python's tzdata does not, can still hold a value
-Python cannot convert. Such a row raises `BadEntityDataError` (code MT040)
+Python cannot convert. Such a row raises `BadEntityDataError` (code MT041)
 naming the entity, or, when the caller passes `rejected`, is left out of the
 frame and reported there: one bad counterpart must not fail another entity's
 rematch.
@@ -91,9 +91,9 @@ class UnknownEntityError(LookupError):
 
 
 class BadEntityDataError(ValueError):
-    """An entity's stored data cannot be turned into features (stable code MT040)."""
+    """An entity's stored data cannot be turned into features (stable code MT041)."""
 
-    code = "MT040"
+    code = "MT041"
 
     def __init__(self, kind: str, entity_id: UUID, reason: str) -> None:
         self.kind = kind

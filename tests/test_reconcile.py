@@ -139,7 +139,7 @@ def test_a_failed_version_is_not_retried_until_the_next_edit(db):
     # the rematch of this version failed (poison): it is reported once, not retried
     db.execute(
         "update matching.talent_rematch_marks m set source_updated_at = t.updated_at,"
-        " outcome = 'failed', error = 'MT040' from public.talents t"
+        " outcome = 'failed', error = 'MT041' from public.talents t"
         " where t.id = m.talent_id and t.id = %s",
         (talent,),
     )
@@ -247,7 +247,7 @@ def test_a_bad_entity_raises_a_clear_error_with_a_stable_code(db, poisoned):
     fx = load_fx_rates(db)
     with pytest.raises(BadEntityDataError) as exc:
         load_talents(db, [talent], fx)
-    assert exc.value.code == "MT040" and exc.value.entity_id == talent
+    assert exc.value.code == "MT041" and exc.value.entity_id == talent
     assert "Mars/Olympus_Mons" in str(exc.value) and str(talent) in str(exc.value)
     with pytest.raises(BadEntityDataError, match="Europe/PARIS"):
         load_jobs(db, [job], fx)

@@ -342,7 +342,7 @@ def test_poison_counterpart_among_good_edits(market, workers):
             (poison,),
         ).fetchone()
         assert (outcome, version) == ("failed", poisoned_at)
-        assert "MT040" in error and "Mars/Olympus_Mons" in error
+        assert "MT041" in error and "Mars/Olympus_Mons" in error
         # ... and reconciliation does not retry that version
         stale = conn.execute(
             "select s.entity_id from matching.stale_entities('talent', null, 100000) s"
