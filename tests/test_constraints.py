@@ -521,6 +521,18 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "api_settings_feedback_daily_cap",
     ),
     (
+        "talent rematch mark outcome",
+        "matching.talent_rematch_marks",
+        lambda i: {"talent_id": i["talent"], "source_updated_at": "2026-01-01", "outcome": "x"},
+        "talent_rematch_marks_outcome",
+    ),
+    (
+        "job rematch mark outcome",
+        "matching.job_rematch_marks",
+        lambda i: {"job_id": i["job"], "source_updated_at": "2026-01-01", "outcome": "done"},
+        "job_rematch_marks_outcome",
+    ),
+    (
         "model version format",
         "matching.model_versions",
         lambda i: {
