@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from matching.scratch import temporary_database, temporary_server
+from matching.db.scratch import temporary_database, temporary_server
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.embedding import DIMENSIONS, MODEL_NAME, TextEmbedder
+from matching.retrieval.embedder import DIMENSIONS, MODEL_NAME, TextEmbedder
 
 WORDNET_PACKAGE = "wordnet-base"
 CACHE = Path(__file__).resolve().parent / ".cache"

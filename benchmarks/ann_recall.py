@@ -56,11 +56,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import scratch_database, write_result
 from _corpus import embed_cached, sample_glosses
 
-from matching import embedding_store as store
-from matching.embedding import TextEmbedder, text_sha256
-from matching.migrate import migrate
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.retrieval import store
+from matching.retrieval.embedder import TextEmbedder, text_sha256
 from matching.settings import Settings, get_settings
+from matching.synthetic.seed import seed
 
 TARGET = 0.98
 INDEX = "job_embeddings_hnsw_idx"

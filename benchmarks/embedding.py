@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching import embedding_store as store
-from matching.embedding import TextEmbedder
-from matching.migrate import migrate
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.retrieval import store
+from matching.retrieval.embedder import TextEmbedder
 from matching.settings import Settings
+from matching.synthetic.seed import seed
 
 
 def main() -> int:

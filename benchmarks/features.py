@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.features import N_FEATURES, extract_features
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.migrate import migrate
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.features.extraction import N_FEATURES, extract_features
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.synthetic.seed import seed
 
 TARGET_MS = 50.0
 

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.migrate import migrate
-from matching.seed import seed
-from matching.training import train_initial_model
+from matching.db.migrate import migrate
+from matching.synthetic.seed import seed
+from matching.training.pipeline import train_initial_model
 
 TARGET_P95_MS = 500.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def main() -> int:
         env = dict(os.environ, DATABASE_URL=url, MATCHING_METRICS_PORT="0")
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "matching.cli", "worker"],
+                [sys.executable, "-m", "matching.cli.main", "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

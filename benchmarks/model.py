@@ -24,13 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.explain import MatchExplainer
-from matching.features import extract_features
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.migrate import migrate
-from matching.model import MatchingModel
-from matching.seed import seed
-from matching.training import PARAM_GRID, grouped_split, rmse, synthetic_pairs
+from matching.db.migrate import migrate
+from matching.features.extraction import extract_features
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.scoring.explain import MatchExplainer
+from matching.scoring.model import MatchingModel
+from matching.synthetic.seed import seed
+from matching.training.pipeline import PARAM_GRID, grouped_split, rmse, synthetic_pairs
 
 BUDGET_MS = 15.0
 CANDIDATES = 200

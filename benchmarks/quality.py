@@ -70,17 +70,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching import embedding_store, registry
-from matching.embedding import TextEmbedder
-from matching.fallback import FallbackMatcher
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.migrate import migrate
-from matching.ranking import RankingPipeline, pair_tiebreak
-from matching.registry import ActiveModel
-from matching.scratch import temporary_database
-from matching.seed import seed as seed_market
+from matching.db.migrate import migrate
+from matching.db.scratch import temporary_database
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.pipeline.ranking import RankingPipeline, pair_tiebreak
+from matching.retrieval import store as embedding_store
+from matching.retrieval.embedder import TextEmbedder
+from matching.scoring import registry
+from matching.scoring.fallback import FallbackMatcher
+from matching.scoring.registry import ActiveModel
 from matching.settings import get_settings
-from matching.training import TrainingPipeline, train_initial_model
+from matching.synthetic.seed import seed as seed_market
+from matching.training.pipeline import TrainingPipeline, train_initial_model
 
 K = 10
 TOLERANCE = 0.02

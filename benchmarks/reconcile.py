@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.migrate import migrate
-from matching.reconcile import reconcile
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.pipeline.reconcile import reconcile
 from matching.settings import Settings
+from matching.synthetic.seed import seed
 
 MARK_ALL = (
     "insert into matching.talent_rematch_marks (talent_id, source_updated_at, outcome)"

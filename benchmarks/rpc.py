@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.migrate import migrate
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.synthetic.seed import seed
 
 MODEL = "bench-read-path"
 STORED_TARGET_MS = 10.0

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching.migrate import migrate
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.synthetic.seed import seed
 
 # The advisor's rule: a function outside the system schemas without a
 # search_path setting. Only `matching` has such functions (all SQL helpers).

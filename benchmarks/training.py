@@ -35,14 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import scratch_database, write_result
 
-from matching import registry
-from matching.features import FEATURE_INDEX, extract_pair_features
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.migrate import migrate
-from matching.model import MatchingModel
-from matching.seed import seed
+from matching.db.migrate import migrate
+from matching.features.extraction import FEATURE_INDEX, extract_pair_features
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.scoring import registry
+from matching.scoring.model import MatchingModel
 from matching.settings import Settings
-from matching.training import (
+from matching.synthetic.seed import seed
+from matching.training.pipeline import (
     TrainingPipeline,
     feedback_training_data,
     new_version,

@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     retrain_interval_days: int = Field(
         default=7, ge=1, description="Unforced retraining runs at most this often."
     )
-    # Text embeddings (matching/embedding.py) and ANN retrieval (matching/embedding_store.py).
+    # Text embeddings (matching/retrieval/embedder.py), ANN retrieval (matching/retrieval/store.py).
     embedding_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Texts per forward pass of the embedding model."
     )

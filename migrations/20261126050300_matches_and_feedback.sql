@@ -8,7 +8,7 @@ create table public.matches (
   source public.match_source not null,
   -- the model that produced the score; null exactly when the fallback did
   model_version text references matching.model_versions (version),
-  -- sub-scores, top reasons, base value: see matching/explain.py
+  -- sub-scores, top reasons, base value: see matching/scoring/explain.py
   explanation jsonb not null default '{}'::jsonb
     constraint matches_explanation_object check (jsonb_typeof(explanation) = 'object'),
   -- feature vector the score was computed from, in the model's feature order

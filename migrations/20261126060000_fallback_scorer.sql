@@ -1,8 +1,8 @@
 -- The rule-based fallback scorer: scores pairs with no Python running, used
 -- whenever the model can't serve (no active model, a brand-new profile).
 --
--- It recomputes, in SQL, the features of matching/features.py that the rules
--- need and combines them exactly like matching/fallback.py (FallbackMatcher);
+-- It recomputes, in SQL, the features of matching/features/extraction.py that the rules
+-- need and combines them exactly like matching/scoring/fallback.py (FallbackMatcher);
 -- tests/test_fallback_parity.py keeps the two equal to 1e-6 on thousands of
 -- random synthetic pairs. Change both or neither.
 
@@ -54,7 +54,7 @@ as $$
 $$;
 
 -- Talent remote preference x job remote policy (REMOTE_COMPATIBILITY in
--- matching/features.py).
+-- matching/features/extraction.py).
 create function matching.remote_compatibility(
   preference public.remote_preference,
   policy public.remote_policy
@@ -83,7 +83,7 @@ immutable
 parallel safe
 -- one expression, no `set search_path`: the planner inlines it
 as $$
-  -- bit order = enum order (WORK_STYLES in matching/features.py)
+  -- bit order = enum order (WORK_STYLES in matching/features/extraction.py)
   select (case when 'remote_first' = any (styles) then 1 else 0 end)
        | (case when 'async' = any (styles) then 2 else 0 end)
        | (case when 'office_centric' = any (styles) then 4 else 0 end)
@@ -278,7 +278,7 @@ begin
     select
       f.*,
       case when f.location_missing then 0.0 else least(
-        -- Haversine, as haversine_km in matching/features.py
+        -- Haversine, as haversine_km in matching/features/extraction.py
         2.0 * 6371.0088 * asin(sqrt(least(greatest(
           power(sin((radians(f.j_lat) - radians(f.t_lat)) / 2.0), 2)
           + cos(radians(f.t_lat)) * cos(radians(f.j_lat))

@@ -5,7 +5,7 @@
 --   other weights shrink to make room), neutral (50) when an embedding is
 --   missing. It also returns the raw similarity (for ordering ties) and the
 --   categories that have no data behind them (`unscored`), which no reason
---   may cite. matching/fallback.py mirrors it; tests/test_fallback_parity.py
+--   may cite. matching/scoring/fallback.py mirrors it; tests/test_fallback_parity.py
 --   binds the two.
 -- * Ties: every list is ordered by score, then text similarity, then a
 --   stable hash of the pair (matching.pair_tiebreak), never by id, so no
@@ -16,7 +16,7 @@
 
 -- A stable, uniformly spread order for pairs that tie on score and text:
 -- the first 64 bits of md5(talent_id || job_id), as a signed bigint.
--- matching/ranking.py computes the same value (tests bind the two).
+-- matching/pipeline/ranking.py computes the same value (tests bind the two).
 create function matching.pair_tiebreak(p_talent_id uuid, p_job_id uuid)
 returns bigint
 language sql
@@ -246,7 +246,7 @@ begin
     select
       f.*,
       case when f.location_missing then 0.0 else least(
-        -- Haversine, as haversine_km in matching/features.py
+        -- Haversine, as haversine_km in matching/features/extraction.py
         2.0 * 6371.0088 * asin(sqrt(least(greatest(
           power(sin((radians(f.j_lat) - radians(f.t_lat)) / 2.0), 2)
           + cos(radians(f.t_lat)) * cos(radians(f.j_lat))

@@ -5,7 +5,7 @@
 --   list the read functions served last; a feedback row copies the rank its
 --   pair had there (match_feedback.shown_rank). Training and the activation
 --   gate weight feedback by the inverse examination propensity of that rank
---   (matching/feedback_weights.py), so what users clicked at the top of a list
+--   (matching/training/feedback_weights.py), so what users clicked at the top of a list
 --   does not read as "better" merely for being on top.
 -- * matching.api_settings.feedback_daily_cap bounds the feedback rows one
 --   account writes in 24 hours (MT030), separately from the request rate

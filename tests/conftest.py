@@ -18,9 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from matching.db import database_name
-from matching.migrate import migrate
-from matching.scratch import temporary_database, temporary_server
+from matching.db.connection import database_name
+from matching.db.migrate import migrate
+from matching.db.scratch import temporary_database, temporary_server
 from matching.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
     base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "matching.cli", *args],
+        [sys.executable, "-m", "matching.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matching.docs import FEATURES_DOC, features_markdown
-from matching.features import FEATURES
+from matching.features.docs import FEATURES_DOC, features_markdown
+from matching.features.extraction import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from matching.embedding import (
+from matching.retrieval.embedder import (
     DIMENSIONS,
     MAX_TEXT_CHARS,
     MODEL_NAME,

@@ -15,10 +15,10 @@ import numpy as np
 import psycopg
 import pytest
 
-from matching import embedding_store as store
-from matching.embedding import MODEL_NAME, TextEmbedder, job_text, talent_text, text_sha256
-from matching.seed import seed
+from matching.retrieval import store
+from matching.retrieval.embedder import MODEL_NAME, TextEmbedder, job_text, talent_text, text_sha256
 from matching.settings import Settings
+from matching.synthetic.seed import seed
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 import shap
 
-from matching.explain import (
+from matching.features.extraction import (
+    CATEGORIES,
+    FEATURE_INDEX,
+    FEATURE_NAMES,
+    FEATURES,
+    N_FEATURES,
+)
+from matching.models import MatchExplanation
+from matching.scoring.explain import (
     MIN_REASON_POINTS,
     SUB_SCORE_SCALE,
     TOP_FACTORS,
@@ -23,9 +31,7 @@ from matching.explain import (
     factor_sentence,
     sub_score,
 )
-from matching.features import CATEGORIES, FEATURE_INDEX, FEATURE_NAMES, FEATURES, N_FEATURES
-from matching.model import MatchingModel
-from matching.models import MatchExplanation
+from matching.scoring.model import MatchingModel
 
 INDICATORS = [f.name for f in FEATURES if "{yes_no}" in f.phrase]
 NEUTRAL_FEATURES = [f.name for f in FEATURES if f.neutral_phrase is not None]

@@ -8,12 +8,12 @@ import pytest
 from pgvector import Vector
 from psycopg import errors
 
-from matching.embedding_store import job_vectors, register_vector_type, talent_vectors
-from matching.fallback import FallbackMatcher
-from matching.features import REMOTE_COMPATIBILITY, REMOTE_POLICIES, REMOTE_PREFERENCES
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.seed import seed
-from matching.taxonomy import FX_PER_USD
+from matching.features.extraction import REMOTE_COMPATIBILITY, REMOTE_POLICIES, REMOTE_PREFERENCES
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.retrieval.store import job_vectors, register_vector_type, talent_vectors
+from matching.scoring.fallback import FallbackMatcher
+from matching.synthetic.seed import seed
+from matching.synthetic.taxonomy import FX_PER_USD
 
 pytestmark = pytest.mark.integration
 
@@ -163,7 +163,7 @@ def test_fx_rates_table_matches_the_synthetic_rates(conn):
     ],
 )
 def test_utc_offsets_agree(conn, tz, hours):
-    from matching.features import utc_offset_hours
+    from matching.features.extraction import utc_offset_hours
 
     assert utc_offset_hours(tz) == hours
     assert conn.execute("select matching.utc_offset_hours(%s)", (tz,)).fetchone()[0] == hours

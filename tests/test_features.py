@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.features import (
+from matching.features.extraction import (
     CATEGORIES,
     FEATURE_INDEX,
     FEATURE_NAMES,

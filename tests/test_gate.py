@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching import gate
-from matching.feedback_weights import account_caps, examination_weights, feedback_weights
+from matching.training import gate
+from matching.training.feedback_weights import account_caps, examination_weights, feedback_weights
 
 
 def test_list_ndcg_by_hand():

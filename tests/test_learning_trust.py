@@ -22,15 +22,16 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from matching import embedding_store, registry
-from matching.embedding import TextEmbedder
-from matching.gate import list_ndcg
-from matching.model import MatchingModel
-from matching.ranking import RankingPipeline
-from matching.registry import ActiveModel, active_version
-from matching.seed import seed
+from matching.pipeline.ranking import RankingPipeline
+from matching.retrieval import store as embedding_store
+from matching.retrieval.embedder import TextEmbedder
+from matching.scoring import registry
+from matching.scoring.model import MatchingModel
+from matching.scoring.registry import ActiveModel, active_version
 from matching.settings import Settings
-from matching.training import (
+from matching.synthetic.seed import seed
+from matching.training.gate import list_ndcg
+from matching.training.pipeline import (
     TrainingPipeline,
     feedback_training_data,
     new_version,

@@ -14,9 +14,9 @@ import pytest
 from procrastinate.schema import SchemaManager
 from psycopg import sql
 
-from matching import procrastinate_schema
-from matching.migrate import MigrationError, discover, migrate
-from matching.scratch import temporary_database
+from matching.db import procrastinate_schema
+from matching.db.migrate import MigrationError, discover, migrate
+from matching.db.scratch import temporary_database
 from matching.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def test_the_install_migration_is_what_the_pinned_procrastinate_renders(test_set
         # below is then what proves an upgrade migration brings the queue along.
         pytest.skip(f"{path.name} was rendered from another version: {first_line}")
     assert path.read_text() == procrastinate_schema.render_install(), (
-        f"{path.name} is stale: regenerate it with `python -m matching.procrastinate_schema`"
+        f"{path.name} is stale: regenerate it with `python -m matching.db.procrastinate_schema`"
     )
     assert procrastinate_schema.main(["--check", str(path)]) == 0
 

@@ -19,12 +19,12 @@ import pytest
 from psycopg.types.json import Jsonb
 from support.worker import Worker, queue_idle, wait_for
 
-from matching import registry
-from matching.embedding_store import job_vectors, talent_vectors
-from matching.ranking import pair_tiebreak
-from matching.scratch import temporary_database
-from matching.seed import seed
-from matching.training import train_initial_model
+from matching.db.scratch import temporary_database
+from matching.pipeline.ranking import pair_tiebreak
+from matching.retrieval.store import job_vectors, talent_vectors
+from matching.scoring import registry
+from matching.synthetic.seed import seed
+from matching.training.pipeline import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

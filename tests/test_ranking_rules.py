@@ -7,9 +7,9 @@ import uuid
 
 import numpy as np
 
-from matching.features import FEATURE_INDEX, FEATURES, N_FEATURES
-from matching.model import MatchingModel
-from matching.ranking import pair_tiebreak, rank_order
+from matching.features.extraction import FEATURE_INDEX, FEATURES, N_FEATURES
+from matching.pipeline.ranking import pair_tiebreak, rank_order
+from matching.scoring.model import MatchingModel
 
 
 def _ids(n: int, seed: int) -> list[uuid.UUID]:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from matching.loaders import BadEntityDataError, load_fx_rates, load_jobs, load_talents
-from matching.reconcile import LOCK_KEY, reconcile
-from matching.seed import seed
+from matching.pipeline.loaders import BadEntityDataError, load_fx_rates, load_jobs, load_talents
+from matching.pipeline.reconcile import LOCK_KEY, reconcile
+from matching.synthetic.seed import seed
 
 pytestmark = pytest.mark.integration
 

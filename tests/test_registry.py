@@ -21,10 +21,10 @@ import pytest
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
-from matching import registry
-from matching.features import FEATURE_INDEX, FEATURE_NAMES, N_FEATURES
-from matching.model import MatchingModel, ModelMismatchError
-from matching.registry import ActiveModel
+from matching.features.extraction import FEATURE_INDEX, FEATURE_NAMES, N_FEATURES
+from matching.scoring import registry
+from matching.scoring.model import MatchingModel, ModelMismatchError
+from matching.scoring.registry import ActiveModel
 
 pytestmark = pytest.mark.integration
 

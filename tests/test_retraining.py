@@ -18,13 +18,13 @@ import pytest
 from psycopg_pool import ConnectionPool
 from support.worker import Worker, one, queue_idle, wait_for
 
-from matching import embedding_store
-from matching.embedding import TextEmbedder
-from matching.model import MatchingModel
-from matching.ranking import RankingPipeline
-from matching.registry import ActiveModel, active_version
-from matching.seed import seed
-from matching.training import (
+from matching.pipeline.ranking import RankingPipeline
+from matching.retrieval import store as embedding_store
+from matching.retrieval.embedder import TextEmbedder
+from matching.scoring.model import MatchingModel
+from matching.scoring.registry import ActiveModel, active_version
+from matching.synthetic.seed import seed
+from matching.training.pipeline import (
     TrainingPipeline,
     feedback_training_data,
     ndcg_at_k,

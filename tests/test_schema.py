@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from matching.migrate import discover, migrate
+from matching.db.migrate import discover, migrate
 
 pytestmark = pytest.mark.integration
 
@@ -204,7 +204,7 @@ def test_api_roles_do_not_inherit(conn):
 
 
 def test_failed_migration_leaves_nothing_behind(fresh_db_url, test_settings, tmp_path):
-    from matching.migrate import MigrationError
+    from matching.db.migrate import MigrationError
 
     for m in discover(test_settings.migrations_dir):
         (tmp_path / m.path.name).write_text(m.sql)
@@ -268,7 +268,7 @@ def test_a_legacy_first_init_file_is_skipped_like_the_cli_does(tmp_path):
 
 
 def test_two_files_with_one_version_are_refused(tmp_path):
-    from matching.migrate import MigrationError
+    from matching.db.migrate import MigrationError
 
     (tmp_path / "20261203120000_a.sql").write_text("select 1;")
     (tmp_path / "20261203120000_b.sql").write_text("select 1;")

@@ -16,7 +16,7 @@ import pytest
 from support.supabase_cli import ROOT, as_url, ensure_cli, run_cli
 from support.worker import Worker, one, wait_for
 
-from matching.migrate import discover
+from matching.db.migrate import discover
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def matching_cmd(*args: str, url: str, extra: dict[str, str] | None = None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHING_", "DATABASE_"))}
     env |= {"DATABASE_URL": url, **(extra or {})}
     return subprocess.run(
-        [sys.executable, "-m", "matching.cli", *args],
+        [sys.executable, "-m", "matching.cli.main", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -76,7 +76,7 @@ def test_matching_db_url_is_accepted_by_psql_and_the_cli(tmp_path):
 
     def matching(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "matching.cli", *args],
+            [sys.executable, "-m", "matching.cli.main", *args],
             cwd=ROOT, env=base, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 

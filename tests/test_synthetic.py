@@ -18,9 +18,9 @@ from functools import cache
 
 import pytest
 
-from matching import embedding as emb
-from matching import synthetic as syn
-from matching import taxonomy as tx
+from matching.retrieval import embedder as emb
+from matching.synthetic import generator as syn
+from matching.synthetic import taxonomy as tx
 
 # Enum values, copied from migrations/20261126050000_extensions_and_schemas.sql.
 EXPERIENCE_LEVELS = ("junior", "mid", "senior", "lead", "principal")

@@ -6,9 +6,9 @@ import numpy as np
 import psycopg
 import pytest
 
-from matching.registry import list_models, load_active
-from matching.seed import seed
-from matching.training import (
+from matching.scoring.registry import list_models, load_active
+from matching.synthetic.seed import seed
+from matching.training.pipeline import (
     MEAN_MARGIN,
     RANDOM_MARGIN,
     grouped_split,
@@ -74,7 +74,7 @@ def test_initial_training_beats_baselines_and_activates(seeded):
 
 
 def test_training_needs_a_marketplace(blank_db_url, test_settings):
-    from matching.migrate import migrate
+    from matching.db.migrate import migrate
 
     migrate(blank_db_url, test_settings)
     with pytest.raises(ValueError, match="matching seed"):

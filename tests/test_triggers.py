@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from matching.seed import seed
+from matching.synthetic.seed import seed
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from support.worker import Worker, one, queue_idle, wait_for
 
-from matching.seed import seed
-from matching.training import train_initial_model
+from matching.synthetic.seed import seed
+from matching.training.pipeline import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

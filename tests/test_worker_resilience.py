@@ -31,11 +31,11 @@ import psycopg
 import pytest
 from support.worker import ROOT, Worker, one, queue_idle, wait_for
 
-from matching import embedded
-from matching.db import ensure_database, with_database
-from matching.migrate import migrate
-from matching.seed import seed
-from matching.training import train_initial_model
+from matching.db import embedded
+from matching.db.connection import ensure_database, with_database
+from matching.db.migrate import migrate
+from matching.synthetic.seed import seed
+from matching.training.pipeline import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -223,7 +223,7 @@ def failed_rematches(url: str, ids: list[UUID]) -> int:
 def check(port: int) -> subprocess.CompletedProcess:
     env = {"MATCHING_METRICS_PORT": str(port), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        [sys.executable, "-m", "matching.cli", "worker", "--check"],
+        [sys.executable, "-m", "matching.cli.main", "worker", "--check"],
         cwd=ROOT,
         env=env,
         capture_output=True,

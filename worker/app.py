@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import procrastinate
 
-from matching.db import resolve_url
-from matching.migrate import PROCRASTINATE_SCHEMA
+from matching.db.connection import resolve_url
+from matching.db.migrate import PROCRASTINATE_SCHEMA
 from matching.settings import Settings, get_settings
 from worker.tasks import blueprint
 

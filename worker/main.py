@@ -32,7 +32,6 @@ import psycopg
 import structlog
 from procrastinate.worker import Worker
 
-from matching import embedding_store
 from matching.observability import (
     ACTIVE_MODEL,
     DB_CONNECTED,
@@ -47,7 +46,8 @@ from matching.observability import (
     configure_logging,
     serve_metrics,
 )
-from matching.reconcile import reconcile
+from matching.pipeline.reconcile import reconcile
+from matching.retrieval import store as embedding_store
 from matching.settings import Settings
 from worker.app import build_app
 from worker.runtime import get_runtime

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
-from matching.db import resolve_url
-from matching.embedding import TextEmbedder
-from matching.ranking import RankingPipeline
-from matching.registry import ActiveModel
+from matching.db.connection import resolve_url
+from matching.pipeline.ranking import RankingPipeline
+from matching.retrieval.embedder import TextEmbedder
+from matching.scoring.registry import ActiveModel
 from matching.settings import Settings, get_settings
 
 

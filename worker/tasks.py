@@ -34,10 +34,10 @@ import structlog
 from procrastinate import exceptions as pexc
 from procrastinate.jobs import Status
 
-from matching import embedding_store
-from matching.db import TRANSIENT_ERRORS
+from matching.db.connection import TRANSIENT_ERRORS
 from matching.observability import REMATCH_SECONDS, STAGE_SECONDS, TASKS
-from matching.ranking import RematchResult
+from matching.pipeline.ranking import RematchResult
+from matching.retrieval import store as embedding_store
 from worker.runtime import get_runtime
 
 log = structlog.get_logger(__name__)
@@ -283,7 +283,7 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
 def retrain(force: bool = False, trigger: str = "admin") -> None:
     """Retrain from feedback behind the evaluation gate (enqueued by
     `matching.request_retrain`; at most one pending)."""
-    from matching.training import TrainingPipeline
+    from matching.training.pipeline import TrainingPipeline
 
     if trigger not in ("admin", "schedule", "cli"):
         raise ValueError(f"unknown trigger {trigger!r}")

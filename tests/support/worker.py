@@ -32,7 +32,7 @@ class Worker:
         env.update(extra_env or {})  # a test's own settings win
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "matching.cli", "worker"],
+            [sys.executable, "-m", "matching.cli.main", "worker"],
             cwd=ROOT,
             env=env,
             stdout=self._log,

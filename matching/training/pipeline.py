@@ -30,13 +30,15 @@ import psycopg
 from numpy.typing import NDArray
 from psycopg.types.json import Jsonb
 
-from matching import embedding_store, gate, registry
-from matching.embedding import DIMENSIONS, TextEmbedder
-from matching.fallback import FallbackMatcher
-from matching.features import N_FEATURES, extract_pair_features
-from matching.feedback_weights import account_caps, examination_weights, feedback_weights
-from matching.loaders import load_fx_rates, load_jobs, load_talents
-from matching.model import MatchingModel
+from matching.features.extraction import N_FEATURES, extract_pair_features
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.retrieval import store as embedding_store
+from matching.retrieval.embedder import DIMENSIONS, TextEmbedder
+from matching.scoring import registry
+from matching.scoring.fallback import FallbackMatcher
+from matching.scoring.model import MatchingModel
+from matching.training import gate
+from matching.training.feedback_weights import account_caps, examination_weights, feedback_weights
 
 Progress = Callable[[str], None]
 

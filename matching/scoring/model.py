@@ -17,7 +17,7 @@ import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.features import FEATURE_NAMES, FEATURES, INTERACTION_GROUPS, N_FEATURES
+from matching.features.extraction import FEATURE_NAMES, FEATURES, INTERACTION_GROUPS, N_FEATURES
 
 #: Defaults sized for the explanation budget: TreeSHAP cost grows with
 #: trees x leaves, and 200 candidates must be scored and 50 explained in

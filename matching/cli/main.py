@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 import psycopg
 import pydantic
 
-from matching import embedded
-from matching.db import resolve_url
-from matching.migrate import MigrationError, apply_auth_shim_if_missing, migrate
-from matching.seed import SeedError, seed
+from matching.db import embedded
+from matching.db.connection import resolve_url
+from matching.db.migrate import MigrationError, apply_auth_shim_if_missing, migrate
 from matching.settings import Settings, get_settings
+from matching.synthetic.seed import SeedError, seed
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -134,7 +134,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.demo import DemoError, run_demo
+    from matching.cli.demo import DemoError, run_demo
 
     if settings.database_url:
         say("database: DATABASE_URL")
@@ -187,11 +187,11 @@ def check_worker(settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.training import TrainingQualityError, train_initial_model
+    from matching.training.pipeline import TrainingQualityError, train_initial_model
 
     url = resolve_url(settings)
     if not args.synthetic:
-        from matching.training import TrainingPipeline
+        from matching.training.pipeline import TrainingPipeline
 
         report = TrainingPipeline(url, settings).run_training(
             force=True, trigger="cli", progress=say
@@ -226,7 +226,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from matching import registry
+    from matching.scoring import registry
 
     url = resolve_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -252,7 +252,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.docs import FEATURES_DOC, features_markdown
+    from matching.features.docs import FEATURES_DOC, features_markdown
     from matching.settings import project_root
 
     path = project_root() / FEATURES_DOC

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from matching import procrastinate_schema
+from matching.db import procrastinate_schema
 from matching.settings import Settings, get_settings
 
 #: the Supabase CLI's own rule (pkg/migration: `^([0-9]+)_(.*)\.sql$`)

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from matching import synthetic
+from matching.synthetic import generator as synthetic
 
 Progress = Callable[[str], None]
 

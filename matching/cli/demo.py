@@ -19,10 +19,10 @@ from pathlib import Path
 
 import psycopg
 
-from matching import embedded
-from matching.migrate import migrate
-from matching.seed import existing_counts, seed
+from matching.db import embedded
+from matching.db.migrate import migrate
 from matching.settings import Settings, project_root
+from matching.synthetic.seed import existing_counts, seed
 
 Say = Callable[[str], None]
 SUB_SCORES = ("skills", "experience", "location", "salary", "culture", "semantic")
@@ -36,7 +36,7 @@ def _start_worker(url: str, log_path: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DATABASE_URL=url, MATCHING_METRICS_PORT="0")
     log = log_path.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "matching.cli", "worker"],
+        [sys.executable, "-m", "matching.cli.main", "worker"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -78,7 +78,7 @@ def _wait(
 
 
 def run_demo(url: str, settings: Settings, say: Say) -> None:
-    from matching.training import train_initial_model
+    from matching.training.pipeline import train_initial_model
 
     started = time.perf_counter()
     report = migrate(url, settings, progress=lambda m: say(f"  {m}"))

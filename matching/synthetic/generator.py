@@ -33,8 +33,8 @@ from itertools import compress
 
 import numpy as np
 
-from matching import taxonomy as tx
 from matching.models import SALARY_MAX
+from matching.synthetic import taxonomy as tx
 
 SKILL_COLUMNS: tuple[str, ...] = ("id", "name", "category")
 COMPANY_COLUMNS: tuple[str, ...] = (

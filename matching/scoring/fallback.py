@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.features import (
+from matching.features.extraction import (
     FEATURE_INDEX,
     REMOTE_POLICIES,
     JobFrame,

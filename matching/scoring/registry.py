@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from psycopg.types.json import Jsonb
 
-from matching.model import MatchingModel
+from matching.scoring.model import MatchingModel
 
 log = structlog.get_logger(__name__)
 

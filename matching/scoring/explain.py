@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.features import CATEGORIES, FEATURE_NAMES, FEATURES, N_FEATURES
-from matching.model import MatchingModel
+from matching.features.extraction import CATEGORIES, FEATURE_NAMES, FEATURES, N_FEATURES
 from matching.models import MatchExplanation, TopFactor
+from matching.scoring.model import MatchingModel
 
 SUB_SCORE_SCALE = 10.0
 TOP_FACTORS = 3

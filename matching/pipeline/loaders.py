@@ -22,7 +22,13 @@ from uuid import UUID
 import numpy as np
 import psycopg
 
-from matching.features import JobFrame, SkillMatrix, TalentFrame, salary_usd, utc_offset_hours
+from matching.features.extraction import (
+    JobFrame,
+    SkillMatrix,
+    TalentFrame,
+    salary_usd,
+    utc_offset_hours,
+)
 
 
 def load_fx_rates(conn: psycopg.Connection) -> dict[str, float]:

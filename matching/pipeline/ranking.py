@@ -47,15 +47,15 @@ import structlog
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from matching import embedding_store
-from matching.db import is_transient
-from matching.embedding import TextEmbedder
-from matching.explain import MatchExplainer
-from matching.features import extract_pair_features
-from matching.loaders import load_fx_rates, load_jobs, load_talents
+from matching.db.connection import is_transient
+from matching.features.extraction import extract_pair_features
 from matching.models import MatchExplanation, TopFactor
 from matching.observability import COUNTERPARTS_SKIPPED
-from matching.registry import ActiveModel
+from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.retrieval import store as embedding_store
+from matching.retrieval.embedder import TextEmbedder
+from matching.scoring.explain import MatchExplainer
+from matching.scoring.registry import ActiveModel
 from matching.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)

@@ -12,7 +12,7 @@ import psycopg_pool
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from matching import embedded
+from matching.db import embedded
 from matching.settings import Settings, get_settings
 
 #: Errors that say nothing about the data: the connection was lost or refused

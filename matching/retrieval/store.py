@@ -46,7 +46,7 @@ from pgvector import Vector
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-from matching.embedding import (
+from matching.retrieval.embedder import (
     DIMENSIONS,
     MODEL_NAME,
     TextEmbedder,

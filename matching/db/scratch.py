@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from matching import embedded
-from matching.db import drop_database, ensure_database, with_database
+from matching.db import embedded
+from matching.db.connection import drop_database, ensure_database, with_database
 
 
 @contextmanager
