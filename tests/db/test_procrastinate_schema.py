@@ -21,7 +21,7 @@ from matching.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _queue_migrations(directory: Path) -> list[Path]:

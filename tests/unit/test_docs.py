@@ -7,7 +7,7 @@ from pathlib import Path
 from matching.features.docs import FEATURES_DOC, features_markdown
 from matching.features.extraction import FEATURES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_committed_feature_table_is_current():

@@ -730,7 +730,7 @@ def test_every_api_function_is_documented(conn):
     assert rows
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
     for name, comment in rows:
         assert comment, f"public.{name} has no comment"
         assert f"`{name}" in doc, f"public.{name} is not in docs/api.md"

@@ -19,7 +19,7 @@ import pytest
 from matching.features.extraction import FEATURE_INDEX, FEATURE_NAMES, N_FEATURES
 from matching.scoring.model import MatchingModel, ModelMetadata, ModelMismatchError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # The synthetic target: y = 100 * (0.55 a + 0.3 b + 0.15 c) + noise, clipped to 0-100.
 # Uniform columns, so the variance each explains is in the ratio 0.55^2 : 0.3^2 : 0.15^2.

@@ -23,7 +23,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API_ROLES = ("anon", "authenticated")
 INTERNAL_SCHEMAS = ("matching", "procrastinate")
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
