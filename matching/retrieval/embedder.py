@@ -182,8 +182,10 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
+    result: np.ndarray
     if a.ndim == 2 and b.ndim == 2:
-        return a @ b.T
+        result = a @ b.T
+        return result
     result = a @ b if a.ndim >= b.ndim else b @ a
     return float(result) if np.ndim(result) == 0 else result
 
@@ -334,7 +336,8 @@ class TextEmbedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         """One unit vector, shape (384,)."""
-        return self.embed([_check_text(text)])[0]
+        vector: np.ndarray = self.embed([_check_text(text)])[0]
+        return vector
 
     def warm(self, texts: Sequence[str] = ()) -> None:
         """Load the model now (not on the first request) and pre-fill the cache."""

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.features.extraction import CATEGORIES, FEATURE_NAMES, FEATURES, N_FEATURES
-from matching.models import MatchExplanation, TopFactor
+from matching.models import MatchExplanation, ScoreCategory, TopFactor
 from matching.scoring.model import MatchingModel
 
 SUB_SCORE_SCALE = 10.0
@@ -88,7 +88,9 @@ class MatchExplainer:
 
     def base_value(self) -> float:
         one = np.zeros((1, N_FEATURES), dtype=np.float32)
-        out = self.model.booster.predict(one, pred_contrib=True, num_threads=1)
+        out = np.asarray(
+            self.model.booster.predict(one, pred_contrib=True, num_threads=1), dtype=np.float64
+        )
         return float(out[0, N_FEATURES])
 
     def explain(self, x: NDArray[np.floating[Any]]) -> list[MatchExplanation]:
@@ -133,7 +135,8 @@ def build_explanation(
     raw = float(base_value + contributions.sum())
     return MatchExplanation(
         sub_scores={
-            c: sub_score(float(contributions[idx].sum())) for c, idx in _CATEGORY_INDEX.items()
+            ScoreCategory(c): sub_score(float(contributions[idx].sum()))
+            for c, idx in _CATEGORY_INDEX.items()
         },
         top_factors=factors,
         base_value=float(base_value),

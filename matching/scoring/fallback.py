@@ -179,11 +179,12 @@ class FallbackMatcher:
         def f(name: str) -> F64:
             return x[:, FEATURE_INDEX[name]]
 
+        # With weights bincount sums floats; numpy's stubs only know the int case.
         n_required = np.bincount(
             np.repeat(np.arange(len(jobs), dtype=np.int64), jobs.skills.counts),
             weights=jobs.skills.b,
             minlength=len(jobs),
-        )[job_rows]
+        ).astype(np.float64, copy=False)[job_rows]
         km = f("distance_km")
         located = f("location_missing") == 0
         policy = jobs.remote_policy[job_rows]
@@ -196,7 +197,8 @@ class FallbackMatcher:
                 f("remote_compatibility") <= 0.1,
                 (f("salary_missing") == 0) & (f("salary_ratio") > SALARY_RATIO_LIMIT),
                 level_gap >= 2,
-            ]
+            ],
+            dtype=np.bool_,
         ).reshape(6, len(job_rows))
         return checks, n_required
 
