@@ -1,6 +1,6 @@
 # Two entry points do all set-up on a fresh machine with Python 3.11+:
 #   make demo   - start the embedded Postgres (or use DATABASE_URL), migrate, seed
-#   make test   - lint and run the whole test suite
+#   make test   - lint (ruff, mypy) and run the whole test suite
 # Both create/reuse .venv and install the project into it; `make test` also
 # installs the pinned Supabase CLI (npm, tools/supabase) when npm is present.
 
@@ -42,11 +42,14 @@ $(CLI_STAMP): $(CLI_DIR)/package.json $(CLI_DIR)/package-lock.json
 demo: $(STAMP)
 	$(BIN)/matching demo
 
+# mypy reads its file list and strictness from pyproject.toml ([tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP) $(CLI_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 db-start: $(STAMP)
