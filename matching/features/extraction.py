@@ -12,7 +12,7 @@ Missing data never yields NaN: each feature takes a documented neutral value
 and an indicator feature (`*_missing`) records that the input was absent.
 
 The SQL fallback scorer (`matching.fallback_*` in the migrations) recomputes
-the non-semantic features in SQL; `tests/test_fallback_parity.py` binds the
+the non-semantic features in SQL; `tests/db/test_fallback_parity.py` binds the
 two to 1e-6.
 """
 

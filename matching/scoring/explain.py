@@ -2,7 +2,7 @@
 sub-scores and the top reasons in plain words.
 
 The hot path uses LightGBM's native TreeSHAP (`predict(pred_contrib=True)`);
-tests/test_explain.py proves it equals `shap.TreeExplainer` to 1e-6. For
+tests/unit/test_explain.py proves it equals `shap.TreeExplainer` to 1e-6. For
 every explained row, base value + sum of contributions = the model's raw
 output (before clipping to 0-100), which is what makes a stored explanation
 consistent with its score.

@@ -2,7 +2,7 @@
 
 Production scores come from SQL, which works with no Python running. This
 mirror exists for two jobs only: labelling synthetic pairs for the initial
-model, and checking parity with the SQL (tests/test_fallback_parity.py keeps
+model, and checking parity with the SQL (tests/db/test_fallback_parity.py keeps
 them equal to 1e-6). It reads the same features as the model, computed in
 float64, and combines them with the same rules.
 """

@@ -20,7 +20,7 @@ Two constraints shape the code:
   trick per role family); Python loops only format strings and build tuples.
 
 Every row satisfies the CHECKs of migrations/20261126050100_core_tables.sql;
-tests/test_synthetic.py mirrors those CHECKs.
+tests/unit/test_synthetic.py mirrors those CHECKs.
 """
 
 from __future__ import annotations

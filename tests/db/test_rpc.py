@@ -9,7 +9,7 @@ as it would behind PostgREST, and everything else reaches the function.
 
 Each test runs in the rolled-back `conn` fixture (PostgREST's requests are
 emulated as savepoints inside it). The helpers here are shared with the other
-tests/test_rpc_*.py modules
+tests/db/test_rpc_*.py modules
 (they live in tests/support/rpc.py).
 """
 

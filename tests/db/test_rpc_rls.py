@@ -1,7 +1,7 @@
 """Row-level security and input validation on the tables PostgREST exposes.
 
 Each request is made as PostgREST makes it (`set local role`, JWT claims,
-headers); the world of tests/test_rpc.py (two companies, talents with and
+headers); the world of tests/db/test_rpc.py (two companies, talents with and
 without accounts, stored matches) is built in the rolled-back transaction.
 """
 

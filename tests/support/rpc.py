@@ -1,6 +1,6 @@
 """Helpers that call the RPC API exactly as PostgREST does, and a small world
 of users, talents, companies and jobs to call it on; shared by the
-tests/test_rpc*.py modules."""
+tests/db/test_rpc*.py modules."""
 
 from __future__ import annotations
 
