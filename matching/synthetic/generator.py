@@ -30,11 +30,15 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 from itertools import compress
+from typing import Any
 
 import numpy as np
 
 from matching.models import SALARY_MAX
 from matching.synthetic import taxonomy as tx
+
+#: One table row, in the column order of its *_COLUMNS constant.
+Row = tuple[Any, ...]
 
 SKILL_COLUMNS: tuple[str, ...] = ("id", "name", "category")
 COMPANY_COLUMNS: tuple[str, ...] = (
@@ -134,14 +138,14 @@ _PROFICIENCY_WORDS = {
 class SyntheticDataset:
     """Rows for each table, in the column order of the *_COLUMNS constants."""
 
-    skills: list[tuple]
-    companies: list[tuple]
-    talents: list[tuple]
-    jobs: list[tuple]
-    talent_skills: list[tuple]
-    job_skills: list[tuple]
+    skills: list[Row]
+    companies: list[Row]
+    talents: list[Row]
+    jobs: list[Row]
+    talent_skills: list[Row]
+    job_skills: list[Row]
 
-    def tables(self) -> list[tuple[str, tuple[str, ...], list[tuple]]]:
+    def tables(self) -> list[tuple[str, tuple[str, ...], list[Row]]]:
         """(table, columns, rows) with parents before children, so COPY never breaks an FK."""
         return [
             ("public.skills", SKILL_COLUMNS, self.skills),
@@ -390,7 +394,8 @@ def _catalog() -> _Catalog:
 
 def _sample_rows(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     """One categorical draw per row, each row with its own distribution."""
-    return np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1)
+    draws: np.ndarray = np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1)
+    return draws
 
 
 def _top_k(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
@@ -427,7 +432,8 @@ def _nice_round(values: np.ndarray) -> np.ndarray:
     """Round to about 2.5 significant digits, the way salaries are advertised."""
     v = np.maximum(values, 1.0)
     step = 5.0 * 10.0 ** np.maximum(np.floor(np.log10(v)) - 2.0, 0.0)
-    return (np.round(v / step) * step).astype(np.int64)
+    rounded: np.ndarray = (np.round(v / step) * step).astype(np.int64)
+    return rounded
 
 
 def _years(rng: np.random.Generator, level: np.ndarray) -> np.ndarray:
@@ -439,7 +445,8 @@ def _years(rng: np.random.Generator, level: np.ndarray) -> np.ndarray:
     y = y + rng.normal(0.0, 0.35, size=level.shape[0])
     j = tx.LEVEL_YEARS_JITTER
     y = np.clip(y, np.maximum(lo - j, 0.0), np.minimum(hi + j, 60.0))
-    return np.round(y, 1)
+    rounded: np.ndarray = np.round(y, 1)
+    return rounded
 
 
 def _drop_conflict(idx: np.ndarray, valid: np.ndarray, a: int, b: int) -> None:
@@ -566,7 +573,8 @@ def _masked(values: np.ndarray, keep: np.ndarray) -> list[object]:
     """Python values with None where keep is False."""
     out = values.astype(object)
     out[~keep] = None
-    return out.tolist()
+    python_values: list[object] = out.tolist()
+    return python_values
 
 
 def _possessive(name: str) -> str:
@@ -647,7 +655,7 @@ class _Companies:
 
 def _company_names(rng: np.random.Generator, industry: np.ndarray) -> list[str]:
     """Readable, unique names: prefix + root, an industry word, disambiguated if taken."""
-    n = industry.shape[0]
+    n = int(industry.shape[0])
     pre, roots = tx.COMPANY_NAME_PREFIXES, tx.COMPANY_NAME_ROOTS
     space = len(pre) * len(roots)
     combo = np.concatenate([rng.permutation(space) for _ in range(max(1, math.ceil(n / space)))])[
@@ -680,7 +688,7 @@ def _company_names(rng: np.random.Generator, industry: np.ndarray) -> list[str]:
     return names
 
 
-def _companies(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tuple], _Companies]:
+def _companies(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[Row], _Companies]:
     n_fam = cat.family_p.shape[0]
     family = rng.choice(n_fam, size=n, p=cat.family_p)
     industry = _sample_rows(cat.family_industry_cum[family], rng.random(n))
@@ -708,7 +716,7 @@ def _companies(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tu
     ids = _uuids(rng, n)
     names = _company_names(rng, industry)
 
-    rows: list[tuple] = []
+    rows: list[Row] = []
     intros: list[str] = []
     for i in range(n):
         name = names[i]
@@ -767,7 +775,7 @@ def _companies(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tu
     )
 
 
-def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tuple], list[tuple]]:
+def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[Row], list[Row]]:
     n_fam = cat.family_p.shape[0]
     n_city = len(tx.CITIES)
     fam = rng.choice(n_fam, size=n, p=cat.family_p)
@@ -985,7 +993,7 @@ def _talents(rng: np.random.Generator, cat: _Catalog, n: int) -> tuple[list[tupl
 
 def _jobs(
     rng: np.random.Generator, cat: _Catalog, n: int, comp: _Companies
-) -> tuple[list[tuple], list[tuple]]:
+) -> tuple[list[Row], list[Row]]:
     n_comp = len(comp.ids)
     n_city = len(tx.CITIES)
     # Every company posts at least once (when there are enough jobs); beyond
@@ -1048,7 +1056,7 @@ def _jobs(
     lon = np.round(cat.city_lon[office] + rng.normal(0, 0.01, size=n), 4)
     lat = np.clip(lat, -90.0, 90.0)
     lon = np.clip(lon, -180.0, 180.0)
-    tz = np.where(located | tz_only, cat.city_tz[office], None)
+    tz = cat.city_tz[np.where(located | tz_only, office, n_city)]  # n_city -> trailing None
 
     # A remote job tied to a region pays like its office; "anywhere" pays in USD.
     local_pay = located | tz_only
