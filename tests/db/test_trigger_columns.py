@@ -44,8 +44,12 @@ KEYS = frozenset({"id"})  # a row's identity: updating it is a delete plus an in
 UNWATCHED_BY_DESIGN: dict[Column, str] = {
     # Skill names go into embedding texts, but the taxonomy is reference data:
     # API roles may only read it (grant select), so no user edit can change a
-    # name. An operator who renames a skill re-embeds and rematches by hand.
+    # name; a rename is an operator's change, not a user's edit.
     ("public", "skills", "name"): "taxonomy reference data, read-only for API roles",
+    # Exchange rates turn salaries into USD features, but only the service role
+    # writes them: a new rate set is an operator's change, not a user's edit.
+    ("matching", "fx_rates", "currency"): "reference data, service role only",
+    ("matching", "fx_rates", "units_per_usd"): "reference data, service role only",
 }
 
 
@@ -102,6 +106,7 @@ def _loader_calls(conn: psycopg.Connection) -> dict[str, Callable[[Any], object]
     jobs = [r[0] for r in conn.execute("select id from public.jobs order by id")]
     fx = loaders.load_fx_rates(conn)
     return {
+        "load_fx_rates": loaders.load_fx_rates,
         "load_talents": lambda c: loaders.load_talents(c, talents, fx),
         "load_jobs": lambda c: loaders.load_jobs(c, jobs, fx),
         "talent_texts": lambda c: store.talent_texts(c, talents),
@@ -156,7 +161,7 @@ class UpdateTrigger:
 
 
 def update_triggers(conn: psycopg.Connection) -> list[UpdateTrigger]:
-    """What each AFTER UPDATE trigger on a user table that enqueues work watches.
+    """What each AFTER UPDATE trigger that enqueues work watches.
 
     See the module docstring for the three ways a trigger can watch columns.
     """
@@ -174,7 +179,7 @@ def update_triggers(conn: psycopg.Connection) -> list[UpdateTrigger]:
         where not t.tgisinternal
           and t.tgtype & 16 <> 0  -- TRIGGER_TYPE_UPDATE
           and t.tgtype & 2 = 0  -- not BEFORE: a rematch trigger sees the committed row
-          and n.nspname = 'public'
+          and n.nspname not in ('pg_catalog', 'information_schema')
           and p.prosrc ~* 'enqueue'  -- fires a rematch (not e.g. an updated_at stamp)
         """
     ).fetchall()
@@ -277,10 +282,7 @@ def test_every_column_a_loader_reads_fires_a_rematch_when_it_changes(reads, watc
     unwatched = {
         column: sorted(name for name, cols in reads.items() if column in cols)
         for column in set().union(*reads.values())
-        if column[0] == "public"
-        and column[2] not in KEYS
-        and column not in watched
-        and column not in UNWATCHED_BY_DESIGN
+        if column[2] not in KEYS and column not in watched and column not in UNWATCHED_BY_DESIGN
     }
     assert not unwatched, (
         "columns read by loaders that no rematch trigger watches (an edit leaves matches "
