@@ -484,6 +484,31 @@ revoke all on matching.job_rematch_marks from public, anon, authenticated;
 grant all on matching.talent_rematch_marks to service_role;
 grant all on matching.job_rematch_marks to service_role;
 
+-- Existing installations: an entity whose newest stored match or embedding
+-- is at least as new as its data has been seen; mark it so the first
+-- reconciliation after the upgrade only enqueues real gaps.
+insert into matching.talent_rematch_marks (talent_id, source_updated_at, outcome)
+select t.id, t.updated_at, case when t.open_to_work then 'matched' else 'removed' end
+from public.talents t
+left join matching.talent_embeddings e on e.talent_id = t.id
+where not t.open_to_work
+   or greatest(
+        e.embedded_at,
+        (select max(m.computed_at) from public.matches m where m.talent_id = t.id)
+      ) >= t.updated_at;
+
+insert into matching.job_rematch_marks (job_id, source_updated_at, outcome)
+select j.id, greatest(j.updated_at, c.updated_at),
+       case when j.status = 'open' then 'matched' else 'removed' end
+from public.jobs j
+join public.companies c on c.id = j.company_id
+left join matching.job_embeddings e on e.job_id = j.id
+where j.status <> 'open'
+   or greatest(
+        e.embedded_at,
+        (select max(m.computed_at) from public.matches m where m.job_id = j.id)
+      ) >= greatest(j.updated_at, c.updated_at);
+
 -- ========================================================= reconciliation
 
 -- Entities with an edit no rematch has seen, in one batch of the primary key
