@@ -1,9 +1,6 @@
 -- Extensions, the internal `matching` schema, shared enumerations, the time
 -- zone reference, and the small helpers that table CHECKs and every domain use.
 
--- Extensions, the internal `matching` schema, shared enumerations and the
--- small immutable helpers that table CHECKs use.
-
 -- pgvector lives in `extensions`, as Supabase installs it; every reference to
 -- its types and operators is schema-qualified so functions can run with an
 -- empty search_path.

@@ -1,10 +1,5 @@
--- Input validation shared by the tables that API roles write: each table
--- domain has its own BEFORE trigger (validate_<table>) built on these checks.
--- The checks are STABLE, not IMMUTABLE: they call format(), which is STABLE
--- (its output depends on settings such as DateStyle for some arguments).
--- They raise errors and return nothing, so nothing ever caches or folds them.
+-- Input validation shared by the tables that API roles write.
 
--- ============================================================ input validation
 -- BEFORE triggers on the tables API roles write: a bad value from the API
 -- gets a clear message and a stable code instead of a CHECK violation that
 -- names a constraint. They run for anon/authenticated only (the CHECKs still
@@ -13,6 +8,11 @@
 -- Duplicates are left to the unique indexes (23505, HTTP 409): a BEFORE
 -- INSERT trigger runs before ON CONFLICT is resolved, so refusing them here
 -- would break PostgREST's upserts.
+-- The checks below are shared; each table's migration has its own
+-- validate_<table> trigger built on them. They are STABLE, not IMMUTABLE:
+-- they call format(), which is STABLE (its output depends on settings such
+-- as DateStyle for some arguments). They raise errors and return nothing,
+-- so nothing ever caches or folds them.
 
 create function matching.check_text(
   p_value text,

@@ -4,8 +4,8 @@
 -- argument, column and error code; keep the two in step.
 --
 -- Exposure: only `public` is exposed through PostgREST. Everything an API
--- role may call lives there, as SECURITY DEFINER functions with an empty
--- search_path that check the caller themselves. `matching` and
+-- role may call lives there, as SECURITY DEFINER functions with a fixed
+-- search_path (pg_temp last) that check the caller themselves. `matching` and
 -- `procrastinate` stay internal: no USAGE for anon/authenticated, and the
 -- only functions of `matching` they may EXECUTE are the ones table CHECKs
 -- and RLS policies call (listed in tests/test_rpc_lint.py with the reason).

@@ -121,8 +121,6 @@ comment on function public.record_match_feedback(uuid, uuid, text) is
 revoke all on function public.record_match_feedback(uuid, uuid, text) from public, anon;
 grant execute on function public.record_match_feedback(uuid, uuid, text) to authenticated, service_role;
 
--- ============================================================ rate limiting
-
 -- Request counters of the rate limiter: one row per subject and fixed window.
 create table matching.rate_limit_counters (
   -- 'user:<jwt sub>' or 'ip:<address>' ('ip:unknown' without a usable header)
@@ -293,9 +291,10 @@ $$;
 -- retrain is pending (procrastinate's queueing_lock); force => true upgrades
 -- a pending one. Admins only.
 --
--- search_path = procrastinate, pg_temp rather than '': procrastinate's own
--- triggers on its jobs table call its functions, whose bodies name its
--- tables unqualified, and they inherit this path. The exception is safe:
+-- search_path = pg_catalog, procrastinate, pg_temp rather than pg_catalog,
+-- pg_temp: procrastinate's own triggers on its jobs table call its
+-- functions, whose bodies name its tables unqualified, and they
+-- inherit this path. The exception is safe:
 -- `procrastinate` is internal (API roles have no USAGE, let alone CREATE),
 -- pg_temp comes last, and every name in this body is qualified.
 create function matching.request_retrain(force boolean default false)
