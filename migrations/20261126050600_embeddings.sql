@@ -1,10 +1,6 @@
 -- Text embeddings (pgvector, HNSW). Internal: only service_role and the
 -- worker's connection (the database owner) touch these tables.
 
--- Internal state of the engine: text embeddings (pgvector, HNSW), the model
--- registry and the log of training runs. Only service_role and the worker's
--- connection (the database owner) touch these tables.
-
 create table matching.talent_embeddings (
   talent_id uuid primary key references public.talents (id) on delete cascade,
   embedding extensions.vector(384) not null,
