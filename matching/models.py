@@ -3,8 +3,9 @@
 The database is the final authority (every rule is a CHECK or a type, see
 migrations/), but rejecting bad input here gives callers a readable error
 instead of a constraint violation half-way through a transaction. So each
-limit below mirrors a CHECK in migrations/20261126050100_core_tables.sql or
-migrations/20261126050300_matches_and_feedback.sql, and each enum mirrors a
+limit below mirrors a CHECK in a table migration (migrations/*_talents.sql,
+*_companies.sql, *_jobs.sql, *_settings_and_reference_data.sql, *_matches.sql,
+*_feedback.sql), and each enum mirrors a
 Postgres enum type; a DB test binds the two through `PG_ENUMS`,
 `TEXT_LIMITS`, `ARRAY_LIMITS` and `NUMBER_RANGES`.
 

@@ -1,5 +1,5 @@
--- Extensions, the internal `matching` schema, shared enumerations and the
--- small immutable helpers that table CHECKs use.
+-- Extensions, the internal `matching` schema, shared enumerations, the time
+-- zone reference, and the small helpers that table CHECKs and every domain use.
 
 -- pgvector lives in `extensions`, as Supabase installs it; every reference to
 -- its types and operators is schema-qualified so functions can run with an
@@ -47,37 +47,73 @@ comment on type public.company_size is
 comment on type public.remote_preference is
   'What a talent accepts: flexible means any of onsite, hybrid, remote.';
 
--- Time zones: an IANA name that Postgres knows (Europe/Berlin, UTC,
--- America/Argentina/Buenos_Aires) or a fixed UTC offset (+05:30, -03:00,
--- range -12:00..+14:00). Declared immutable so it can back a CHECK: the IANA
--- database only ever adds names.
+-- =============================================================== time zones
+
+-- Time zones: one rule, a canonical IANA spelling that Postgres and
+-- Python's zoneinfo both load (matching.iana_timezones), or a fixed offset
+-- within -12:00..+14:00. Case variants (Europe/PARIS) and offsets beyond
+-- the real world (Etc/GMT+99) are refused.
+
+-- The zones both sides can load. Filled from Postgres' own list; a test
+-- checks every row with Python's zoneinfo. Names that are not Area/Location
+-- (EST, Japan) were never accepted and stay out.
+create table matching.iana_timezones (
+  name text primary key,
+  utc_offset interval not null
+);
+alter table matching.iana_timezones enable row level security;
+revoke all on matching.iana_timezones from public, anon, authenticated;
+grant select on matching.iana_timezones to service_role;
+
+insert into matching.iana_timezones (name, utc_offset)
+select z.name, z.utc_offset
+from pg_catalog.pg_timezone_names z
+where z.name ~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$'
+  -- posix/ and right/ are duplicate trees of the database, not zones
+  and z.name !~ '^(posix|right)/'
+  and z.name not in ('Factory', 'posixrules', 'localtime')
+  and z.utc_offset between interval '-12 hours' and interval '14 hours'
+on conflict do nothing;
+
+-- The one implementation of the rule. STABLE, honestly: it reads a table.
+-- (A CHECK may call a stable function; rows are checked when written.)
+-- SECURITY DEFINER because CHECKs run as the writer, who has no access to
+-- the matching schema's table.
 create function matching.is_valid_timezone(tz text)
 returns boolean
-language plpgsql
-immutable
+language sql
+stable
 parallel safe
-set search_path = ''
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
-begin
-  if tz is null then
-    return null;
-  end if;
-  if tz ~ '^[+-][0-9]{2}:[0-5][0-9]$' then
-    return (case when left(tz, 1) = '-' then -1 else 1 end)
-           * (substr(tz, 2, 2)::integer * 60 + substr(tz, 5, 2)::integer)
-           between -720 and 840;
-  end if;
-  if tz !~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$' then
-    return false;
-  end if;
-  -- Ask Postgres whether it knows the zone; an unknown name raises 22023.
-  perform pg_catalog.timezone(tz, pg_catalog.now());
-  return true;
-exception
-  when invalid_parameter_value then
-    return false;
-end
+  select case
+    when tz is null then null
+    when tz ~ '^[+-][0-9]{2}:[0-5][0-9]$' then
+      (case when pg_catalog.left(tz, 1) = '-' then -1 else 1 end)
+        * (pg_catalog.substr(tz, 2, 2)::integer * 60 + pg_catalog.substr(tz, 5, 2)::integer)
+        between -720 and 840
+    -- exact, case-sensitive spelling: Europe/PARIS is not a name zoneinfo loads
+    else exists (select 1 from matching.iana_timezones z where z.name = tz)
+  end
 $$;
+comment on function matching.is_valid_timezone(text) is
+  'A canonical IANA zone (matching.iana_timezones, exact spelling) or a fixed offset -12:00..+14:00.'
+  ' The one time-zone rule; matching.models.is_valid_timezone is its Python twin.';
+
+-- The canonical spelling of a case variant, for hints (null when unknown).
+create function matching.canonical_timezone(tz text)
+returns text
+language sql
+stable
+parallel safe
+set search_path = pg_catalog, pg_temp
+as $$
+  select z.name from matching.iana_timezones z where pg_catalog.lower(z.name) = pg_catalog.lower(tz)
+  order by z.name limit 1
+$$;
+
+-- ================================================================== helpers
 
 -- Every element of a text array is a single line of 1..max_len characters.
 create function matching.text_items_ok(items text[], max_len integer)
@@ -119,3 +155,63 @@ grant execute on function matching.is_valid_timezone(text)
 grant execute on function matching.text_items_ok(text[], integer)
   to anon, authenticated, service_role;
 revoke all on function matching.touch_updated_at() from public;
+revoke all on function matching.canonical_timezone(text) from public;
+
+-- ================================================================ who is calling
+
+-- The API role of the caller: 'anon', 'authenticated', 'service_role', or
+-- 'internal' (the owner, a DBA in psql, the worker). PostgREST runs
+-- `set local role`, and the `role` setting stays visible inside SECURITY
+-- DEFINER functions, where current_user is the owner.
+create function matching.caller_role()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case
+    when r in ('anon', 'authenticated', 'service_role') then r
+    -- PostgREST's login role never runs a request without `set role`;
+    -- should it, it gets the least
+    when r = 'authenticator' then 'anon'
+    else 'internal'
+  end
+  from (
+    select coalesce(nullif(pg_catalog.current_setting('role', true), 'none'), session_user::text) as r
+  ) s
+$$;
+
+-- Admins: service_role, internal roles, or an authenticated JWT whose
+-- app_metadata.role is 'admin' (app_metadata is server-controlled in
+-- Supabase; user_metadata is not and does not count). Returns who, for logs.
+-- Every admin function (activate_model, rollback_model, request_retrain,
+-- matching_health) shares this one check.
+create function matching.assert_admin()
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_role text := matching.caller_role();
+  v_claims jsonb;
+begin
+  if v_role = 'service_role' then
+    return v_role;
+  end if;
+  if v_role = 'internal' then
+    return coalesce(nullif(pg_catalog.current_setting('role', true), 'none'), session_user::text);
+  end if;
+  if v_role = 'authenticated' then
+    v_claims := auth.jwt();
+    if coalesce(v_claims -> 'app_metadata' ->> 'role', '') = 'admin' then
+      return 'admin:' || coalesce(v_claims ->> 'sub', '?');
+    end if;
+  end if;
+  raise exception using errcode = '42501', message = 'this function is for admins only',
+    hint = 'admins are service_role or users whose app_metadata.role is admin';
+end
+$$;
+
+revoke all on function matching.caller_role() from public;
+revoke all on function matching.assert_admin() from public;

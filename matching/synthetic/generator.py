@@ -19,7 +19,8 @@ Two constraints shape the code:
   array operation over all rows (skills are sampled with the Gumbel top-k
   trick per role family); Python loops only format strings and build tuples.
 
-Every row satisfies the CHECKs of migrations/20261126050100_core_tables.sql;
+Every row satisfies the CHECKs of the table migrations (migrations/*_talents.sql,
+*_companies.sql, *_jobs.sql, *_settings_and_reference_data.sql);
 tests/unit/test_synthetic.py mirrors those CHECKs.
 """
 

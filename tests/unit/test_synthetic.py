@@ -1,7 +1,8 @@
 """Unit tests of the synthetic generator: no database needed.
 
 The schema checks below restate the CHECKs of
-migrations/20261126050100_core_tables.sql in Python, so a generator change
+the table migrations (migrations/*_talents.sql, *_companies.sql, *_jobs.sql,
+*_settings_and_reference_data.sql) in Python, so a generator change
 that would make `matching seed` fail on COPY fails here first, in
 milliseconds, with the offending row.
 """

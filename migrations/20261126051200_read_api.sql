@@ -1,133 +1,184 @@
--- Learning trust: feedback knows where its pair was shown, and one account's
--- feedback is bounded per day.
+-- The public API, read side: get_talent_matches and get_job_matches. The
+-- write and admin functions follow in the next file; each table's
+-- policies and grants live with the table. docs/api.md documents every function,
+-- argument, column and error code; keep the two in step.
 --
--- * matching.served_lists keeps, per viewer side and entity, the order of the
---   list the read functions served last; a feedback row copies the rank its
---   pair had there (match_feedback.shown_rank). Training and the activation
---   gate weight feedback by the inverse examination propensity of that rank
---   (matching/training/feedback_weights.py), so what users clicked at the top of a list
---   does not read as "better" merely for being on top.
--- * matching.api_settings.feedback_daily_cap bounds the feedback rows one
---   account writes in 24 hours (MT030), separately from the request rate
---   limit: the rate limit slows a flood, the cap ends it.
+-- Exposure: only `public` is exposed through PostgREST. Everything an API
+-- role may call lives there, as SECURITY DEFINER functions with a fixed
+-- search_path (pg_temp last) that check the caller themselves. `matching` and
+-- `procrastinate` stay internal: no USAGE for anon/authenticated, and the
+-- only functions of `matching` they may EXECUTE are the ones table CHECKs
+-- and RLS policies call (listed in tests/test_rpc_lint.py with the reason).
+--
+-- Error codes (stable; PostgREST answers 400 for MTxxx, 403/401 for 42501,
+-- 429 for PT429):
+--   42501 permission        MT001 null argument       MT005 limit outside 1..100
+--   MT010 min score range   MT011 unknown sort key    MT012 bad sub-score filter
+--   MT013 unknown feedback  MT020 bad text field      MT021 bad value / range
+--   MT022 inconsistent fields                         MT404 unknown id
+--   MT503 job queue missing PT429 rate limit
 
--- ============================================================ served lists
-
-create table matching.served_lists (
-  side public.feedback_actor not null,
-  -- the talent (side 'talent') or the job (side 'company') whose list it is
-  entity_id uuid not null,
-  -- counterparts in the order served: position + offset = the rank shown
-  counterparts uuid[] not null
-    constraint served_lists_bounded check (pg_catalog.cardinality(counterparts) <= 500),
-  first_rank integer not null default 1
-    constraint served_lists_first_rank check (first_rank >= 1),
-  served_at timestamptz not null default pg_catalog.now(),
-  primary key (side, entity_id)
+-- What the read functions served, per minute: feeds matching_health().
+-- Sharded by backend so concurrent readers do not queue on one row.
+create table matching.serving_stats (
+  bucket timestamptz not null,
+  shard smallint not null,
+  -- 'talent' (get_talent_matches) or 'job' (get_job_matches)
+  side text not null,
+  calls bigint not null default 0,
+  rows_served bigint not null default 0,
+  fallback_rows bigint not null default 0,
+  primary key (bucket, shard, side)
 );
-comment on table matching.served_lists is
-  'The last list served to each side of each entity (by get_talent_matches/get_job_matches):'
-  ' feedback copies its pair''s rank from here (match_feedback.shown_rank). One row per'
-  ' entity and side, overwritten on every read.';
-revoke all on matching.served_lists from public;
--- read and written only by the owner's functions; RLS without policies
--- keeps every other role out even if a grant slips in later
-alter table matching.served_lists enable row level security;
+comment on table matching.serving_stats is
+  'Rows served by get_talent_matches/get_job_matches per minute, and how many were fallback scores.';
+alter table matching.serving_stats enable row level security;
+revoke all on matching.serving_stats from public, anon, authenticated;
+grant all on matching.serving_stats to service_role;
 
--- ======================================================== feedback columns
+-- ================================================================ read helpers
 
-alter table public.match_feedback
-  add column shown_rank integer
-    constraint match_feedback_shown_rank_range check (shown_rank between 1 and 10000);
-comment on column public.match_feedback.shown_rank is
-  'Rank (1 = top) at which the acting side was last shown this pair, null when it never was'
-  ' (e.g. feedback by id from a link). Weights the row in training (position bias).';
-
--- the daily cap counts an account's rows of the last 24 hours
-create index match_feedback_actor_user_created_idx
-  on public.match_feedback (actor_user_id, created_at)
-  where actor_user_id is not null;
-
-alter table matching.api_settings
-  add column feedback_daily_cap integer not null default 200
-    constraint api_settings_feedback_daily_cap check (feedback_daily_cap between 1 and 100000);
-comment on column matching.api_settings.feedback_daily_cap is
-  'Feedback rows one account may write per 24 hours (MT030 beyond it).';
-
--- ================================================================ the guard
-
--- Before a feedback row is written: refuse it past the account's daily cap,
--- and stamp the rank at which its side was shown the pair. Runs for every
--- writer (record_match_feedback as owner, service_role, psql), so the cap
--- cannot be sidestepped by another entry point; rows without an account
--- (service_role, a deleted user) are not capped.
-create function matching.match_feedback_guard()
-returns trigger
+-- Shared argument checks of the read functions.
+create function matching.check_read_args(p_limit integer, p_min_score numeric)
+returns void
 language plpgsql
+stable
 set search_path = ''
 as $$
-declare
-  v_cap integer;
-  v_recent bigint;
-  v_list matching.served_lists%rowtype;
-  v_pos integer;
 begin
-  -- a repeat of recorded feedback is answered by the existing row
-  -- (record_match_feedback's on conflict): it neither counts nor is refused
-  if exists (select 1 from public.match_feedback f
-             where f.talent_id = new.talent_id and f.job_id = new.job_id
-               and f.feedback_type = new.feedback_type) then
-    return new;
+  if p_limit is null or p_min_score is null then
+    raise exception using errcode = 'MT001', message = 'p_limit and p_min_score must not be null';
   end if;
-  if new.actor_user_id is not null then
-    select a.feedback_daily_cap into v_cap from matching.api_settings a where a.id;
-    v_cap := coalesce(v_cap, 200);
-    -- one account's concurrent requests queue here, so the count is exact
-    perform pg_catalog.pg_advisory_xact_lock(
-      pg_catalog.hashtextextended('match_feedback_guard:' || new.actor_user_id::text, 0));
-    select count(*) into v_recent
-    from public.match_feedback f
-    where f.actor_user_id = new.actor_user_id
-      and f.created_at > pg_catalog.now() - interval '24 hours';
-    if v_recent >= v_cap then
-      raise exception using errcode = 'MT030',
-        message = format('daily feedback limit reached: %s rows in 24 hours', v_cap),
-        hint = 'Feedback counts per account and day; try again tomorrow.';
-    end if;
+  if p_limit not between 1 and 100 then
+    raise exception using errcode = 'MT005',
+      message = format('p_limit must be between 1 and 100, got %s', p_limit);
   end if;
-
-  if new.shown_rank is null then
-    select * into v_list
-    from matching.served_lists s
-    where s.side = new.actor
-      and s.entity_id = case when new.actor = 'talent' then new.talent_id else new.job_id end;
-    if found then
-      v_pos := pg_catalog.array_position(
-        v_list.counterparts, case when new.actor = 'talent' then new.job_id else new.talent_id end);
-      if v_pos is not null then
-        new.shown_rank := v_list.first_rank + v_pos - 1;
-      end if;
-    end if;
+  -- numeric NaN sorts above every number, so it fails the range test
+  if p_min_score not between 0 and 100 or p_min_score = 'NaN'::numeric then
+    raise exception using errcode = 'MT010',
+      message = format('p_min_score must be between 0 and 100, got %s', p_min_score);
   end if;
-  return new;
 end
 $$;
-comment on function matching.match_feedback_guard() is
-  'BEFORE INSERT on match_feedback: the per-account daily cap (MT030) and shown_rank.';
-revoke all on function matching.match_feedback_guard() from public;
 
-create trigger match_feedback_guard
-  before insert on public.match_feedback
-  for each row execute function matching.match_feedback_guard();
+-- Category sub-scores of a stored explanation: known categories with numeric
+-- values only, rounded to 0.1, so filters and sorts can rely on them.
+-- The pure helpers below name pg_catalog objects only and are not SECURITY
+-- DEFINER, so they carry no SET clause (it would cost a GUC save/restore per
+-- row); they run with the empty search_path of the functions calling them.
+create function matching.clean_sub_scores(p_explanation jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_object_agg(e.key, pg_catalog.round(e.value::text::numeric, 1)), '{}')
+  from pg_catalog.jsonb_each(
+    case when pg_catalog.jsonb_typeof(p_explanation -> 'sub_scores') = 'object'
+      then p_explanation -> 'sub_scores' else '{}'::jsonb end
+  ) e
+  where e.key in ('skills', 'experience', 'location', 'salary', 'culture', 'semantic')
+    and pg_catalog.jsonb_typeof(e.value) = 'number'
+$$;
 
--- ====================================================== the read functions
+-- One sub-score of a stored explanation, as clean_sub_scores reports it
+-- (null when absent or not a number). No SET clause: the planner inlines it
+-- into the filters and sorts of get_job_matches; it names pg_catalog only.
+create function matching.sub_score(p_explanation jsonb, p_category text)
+returns numeric
+language sql
+immutable
+parallel safe
+as $$
+  select case
+    when pg_catalog.jsonb_typeof(p_explanation -> 'sub_scores' -> p_category) = 'number'
+    then pg_catalog.round((p_explanation -> 'sub_scores' ->> p_category)::numeric, 1)
+  end
+$$;
 
--- As in 20261201090000_text_in_every_score.sql, plus one data-modifying CTE
--- per branch (`served`) that records the order served in
--- matching.served_lists; search_path as set by 20261202100000_privacy.sql.
--- The served array is ordered by the same keys as the result.
+-- The first three top factors of a stored explanation ([] when absent).
+create function matching.top_reasons(p_explanation jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_agg(f.value order by f.ord), '[]')
+  from pg_catalog.jsonb_array_elements(
+    case when pg_catalog.jsonb_typeof(p_explanation -> 'top_factors') = 'array'
+      then p_explanation -> 'top_factors' else '[]'::jsonb end
+  ) with ordinality f (value, ord)
+  where f.ord <= 3
+$$;
 
-create or replace function public.get_talent_matches(
+revoke all on function matching.check_read_args(integer, numeric) from public;
+revoke all on function matching.clean_sub_scores(jsonb) from public;
+revoke all on function matching.sub_score(jsonb, text) from public;
+revoke all on function matching.top_reasons(jsonb) from public;
+
+-- What a company sees of a talent's match is coarsened where it could give
+-- away where the talent lives: a recruiter controls the job's location and
+-- could otherwise move a job around and triangulate a talent from precise
+-- location sub-scores, scores or distance sentences. Scores are whole
+-- numbers, the location sub-score moves in steps of 25, other sub-scores are
+-- whole numbers, and reasons that speak about distance or commute are
+-- dropped. The talent's own view (get_talent_matches) is not coarsened.
+create function matching.company_sub_score(p_value numeric, p_category text)
+returns numeric
+language sql
+immutable
+parallel safe
+as $$
+  select case
+    when p_value is null then null
+    when p_category = 'location' then pg_catalog.round(p_value / 25) * 25
+    else pg_catalog.round(p_value)
+  end
+$$;
+
+-- ================================================== company view: culture
+
+-- The culture sub-score of a pair is a function of the talent's stated
+-- preferences and the company's own attributes; a company that varies its
+-- attributes would read the preferences back. The company view has no
+-- culture sub-score and no culture reason.
+create function matching.company_sub_scores(p_sub_scores jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_object_agg(
+           e.key, matching.company_sub_score(e.value::text::numeric, e.key)), '{}')
+  from pg_catalog.jsonb_each(coalesce(p_sub_scores, '{}'::jsonb)) e
+  where pg_catalog.jsonb_typeof(e.value) = 'number'
+    and e.key <> 'culture'
+$$;
+
+create function matching.company_reasons(p_reasons jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(pg_catalog.jsonb_agg(r.value order by r.ord), '[]')
+  from pg_catalog.jsonb_array_elements(coalesce(p_reasons, '[]'::jsonb)) with ordinality r (value, ord)
+  where coalesce(r.value ->> 'feature', '') not in
+          ('distance_km', 'commute_fit', 'timezone_overlap', 'location', 'location_missing',
+           'industry_match', 'company_size_match', 'work_style_alignment', 'culture')
+    and coalesce(r.value ->> 'sentence', '') !~* '( km|commute|office|industry|company size|work style)'
+$$;
+
+revoke all on function matching.company_sub_score(numeric, text) from public;
+revoke all on function matching.company_sub_scores(jsonb) from public;
+revoke all on function matching.company_reasons(jsonb) from public;
+
+-- ============================================================ read functions
+
+-- Each branch records the order served in matching.served_lists (a
+-- data-modifying CTE, `served`), ordered by the same keys as the result.
+
+create function public.get_talent_matches(
   p_talent_id uuid,
   p_limit integer default 20,
   p_min_score numeric default 0
@@ -302,7 +353,12 @@ begin
 end
 $$;
 
-create or replace function public.get_job_matches(
+comment on function public.get_talent_matches(uuid, integer, numeric) is
+  'Job matches of a talent, best first: the caller''s own talent profile (service_role: any).'
+  ' Stored matches when there are any for open jobs, else fallback scores computed now.'
+  ' Errors: 42501, MT001, MT005 (limit 1..100), MT010 (min score 0..100), MT404. See docs/api.md.';
+
+create function public.get_job_matches(
   p_job_id uuid,
   p_limit integer default 20,
   p_min_score numeric default 0,
@@ -533,4 +589,14 @@ begin
 end
 $$;
 
+comment on function public.get_job_matches(uuid, integer, numeric, text, jsonb) is
+  'Talent matches of a job for members of its company (service_role: any), talents open to work'
+  ' only, sorted by score or a sub-score, filtered by minimum score and sub-scores. Stored'
+  ' matches when there are any, else fallback scores computed now. Errors: 42501, MT001, MT005,'
+  ' MT010, MT011 (sort), MT012 (sub-score filter), MT404. See docs/api.md.';
 
+revoke all on function public.get_talent_matches(uuid, integer, numeric) from public, anon;
+revoke all on function public.get_job_matches(uuid, integer, numeric, text, jsonb) from public, anon;
+grant execute on function public.get_talent_matches(uuid, integer, numeric) to authenticated, service_role;
+grant execute on function public.get_job_matches(uuid, integer, numeric, text, jsonb)
+  to authenticated, service_role;

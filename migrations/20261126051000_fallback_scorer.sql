@@ -6,29 +6,11 @@
 -- tests/test_fallback_parity.py keeps the two equal to 1e-6 on thousands of
 -- random synthetic pairs. Change both or neither.
 
--- Units of each currency per US dollar. Salaries are compared in USD.
--- A fixed table (late 2025 rates): good enough to rank, not for payroll; an
--- admin may update it, scores then move accordingly.
-create table matching.fx_rates (
-  currency text primary key
-    constraint fx_rates_currency_format check (currency ~ '^[A-Z]{3}$'),
-  units_per_usd double precision not null
-    constraint fx_rates_units_positive check (units_per_usd > 0),
-  updated_at timestamptz not null default now()
-);
-alter table matching.fx_rates enable row level security;
-revoke all on matching.fx_rates from public, anon, authenticated;
-grant all on matching.fx_rates to service_role;
-
-insert into matching.fx_rates (currency, units_per_usd) values
-  ('AED', 3.67), ('ARS', 1000.0), ('AUD', 1.52), ('BDT', 120.0), ('BRL', 5.5), ('CAD', 1.37),
-  ('CHF', 0.88), ('CLP', 940.0), ('CNY', 7.2), ('COP', 4100.0), ('CZK', 23.3), ('DKK', 6.9),
-  ('EGP', 49.0), ('EUR', 0.92), ('GBP', 0.79), ('GHS', 15.0), ('HKD', 7.8), ('HUF', 360.0),
-  ('IDR', 15800.0), ('ILS', 3.7), ('INR', 84.0), ('JPY', 150.0), ('KES', 129.0), ('KRW', 1380.0),
-  ('MAD', 9.9), ('MXN', 18.0), ('MYR', 4.5), ('NGN', 1550.0), ('NOK', 10.8), ('NPR', 134.0),
-  ('NZD', 1.67), ('PEN', 3.75), ('PHP', 57.0), ('PKR', 280.0), ('PLN', 4.0), ('RON', 4.6),
-  ('SEK', 10.6), ('SGD', 1.34), ('THB', 34.0), ('TRY', 34.0), ('TWD', 32.0), ('USD', 1.0),
-  ('UYU', 40.0), ('VND', 25000.0), ('ZAR', 18.2);
+-- The score has a text term: the cosine similarity of the two stored
+-- embeddings, as a `semantic` sub-score weighing 0.20, neutral (50) when an
+-- embedding is missing. It also returns the raw similarity (for ordering
+-- ties) and the categories that have no data behind them (`unscored`),
+-- which no reason may cite.
 
 -- UTC offset in hours of an IANA zone or a +HH:MM string, taken at one fixed
 -- instant (2026-01-15 12:00 UTC) so scores never drift with daylight saving.
@@ -120,7 +102,10 @@ returns table (
   location_score double precision,
   salary_score double precision,
   culture_score double precision,
-  failed_constraints text[]
+  failed_constraints text[],
+  semantic_score double precision,
+  similarity double precision,
+  unscored text[]
 )
 language plpgsql
 stable
@@ -161,6 +146,17 @@ begin
     select js.job_id, js.skill_id, js.required, js.min_proficiency
     from public.job_skills js
     where js.job_id in (select distinct pairs.j from pairs)
+  ),
+  -- cosine similarity of the two stored embeddings (pgvector's <=> is the
+  -- cosine distance); no row when either side has no embedding yet
+  sims as (
+    select p.ord,
+           least(1.0, greatest(-1.0,
+             1.0 - (te.embedding operator(extensions.<=>) je.embedding)))::double precision
+             as sim
+    from pairs p
+    join matching.talent_embeddings te on te.talent_id = p.t
+    join matching.job_embeddings je on je.job_id = p.j
   ),
   talent_skill_counts as (
     select tk.talent_id, count(*)::double precision as n
@@ -246,12 +242,14 @@ begin
       end as size_fit,
       bit_count((ta.styles & ja.styles)::bit(32))::double precision as styles_shared,
       bit_count((ta.styles | ja.styles)::bit(32))::double precision as styles_union,
-      ta.styles = 0 or ja.styles = 0 as styles_missing
+      ta.styles = 0 or ja.styles = 0 as styles_missing,
+      sm.sim
     from pairs p
     join talent_attrs ta on ta.id = p.t
     join job_attrs ja on ja.id = p.j
     join skill_stats s on s.ord = p.ord
     left join talent_skill_counts tc on tc.talent_id = p.t
+    left join sims sm on sm.ord = p.ord
   ),
   features as (
     select
@@ -324,7 +322,19 @@ begin
   ),
   scored as (
     select
-      r.ord, r.t, r.j,
+      r.ord, r.t, r.j, r.sim,
+      -- text: cosine 0.2 -> 0, 0.8 -> 100 (SEMANTIC_FLOOR/FULL); no embedding -> 50
+      case when r.sim is null then 50.0
+        else 100.0 * least(1.0, greatest(0.0, (r.sim - 0.2) / 0.6))
+      end as s_semantic,
+      -- categories with no data behind them: neutral, and never a reason
+      array_remove(array[
+        case when r.n_job = 0 or r.n_talent = 0 then 'skills' end,
+        case when r.salary_missing then 'salary' end,
+        case when r.industry_fit = 0.5 and r.size_fit = 0.5 and r.style_fit = 0.5
+          then 'culture' end,
+        case when r.sim is null then 'semantic' end
+      ], null) as unscored,
       100.0 * (0.5 * r.coverage + 0.25 * r.alignment + 0.25 * r.jaccard) as s_skills,
       100.0 * least(1.0, greatest(0.0,
         0.5 * r.seniority + 0.5 * (1.0 - r.level_distance / 4.0)
@@ -355,19 +365,20 @@ begin
   select
     s.t, s.j,
     least(100.0, greatest(0.0,
-      (0.35 * s.s_skills + 0.20 * s.s_experience + 0.20 * s.s_location
-       + 0.15 * s.s_salary + 0.10 * s.s_culture)
+      (0.30 * s.s_skills + 0.15 * s.s_experience + 0.15 * s.s_location
+       + 0.10 * s.s_salary + 0.10 * s.s_culture + 0.20 * s.s_semantic)
       * power(0.8, cardinality(s.failed)::double precision))),
     s.s_skills, s.s_experience, s.s_location, s.s_salary, s.s_culture,
-    s.failed
+    s.failed, s.s_semantic, s.sim, s.unscored
   from scored s
   order by s.ord;
 end
 $$;
 
 comment on function matching.fallback_score_pairs(uuid[], uuid[]) is
-  'Rule-based scores (0-100), category sub-scores and failed hard constraints for'
-  ' (talent, job) pairs given as two parallel arrays. Errors: MT001, MT002, MT003.';
+  'Rule-based scores (0-100), category sub-scores (text included), failed hard constraints,'
+  ' text similarity and unscored categories for (talent, job) pairs given as two parallel'
+  ' arrays. Errors: MT001, MT002, MT003.';
 
 -- One pair. Errors: MT001 null argument, MT404 unknown talent or job.
 create function matching.fallback_score(p_talent_id uuid, p_job_id uuid)
@@ -380,7 +391,10 @@ returns table (
   location_score double precision,
   salary_score double precision,
   culture_score double precision,
-  failed_constraints text[]
+  failed_constraints text[],
+  semantic_score double precision,
+  similarity double precision,
+  unscored text[]
 )
 language plpgsql
 stable
@@ -402,8 +416,8 @@ begin
 end
 $$;
 
--- One talent against every open job, best first. Errors: MT001, MT404,
--- MT005 limit outside 1..100000.
+-- One talent against every open job, best first (ties: text, then pair hash).
+-- Errors: MT001, MT404, MT005 limit outside 1..100000.
 create function matching.fallback_scores_for_talent(p_talent_id uuid, p_limit integer default 100)
 returns table (
   talent_id uuid,
@@ -414,7 +428,10 @@ returns table (
   location_score double precision,
   salary_score double precision,
   culture_score double precision,
-  failed_constraints text[]
+  failed_constraints text[],
+  semantic_score double precision,
+  similarity double precision,
+  unscored text[]
 )
 language plpgsql
 stable
@@ -438,7 +455,8 @@ begin
     array(select p_talent_id from public.jobs j where j.status = 'open' order by j.id),
     array(select j.id from public.jobs j where j.status = 'open' order by j.id)
   ) f
-  order by f.score desc, f.job_id
+  order by f.score desc, f.similarity desc nulls last,
+           matching.pair_tiebreak(f.talent_id, f.job_id)
   limit p_limit;
 end
 $$;
@@ -455,7 +473,10 @@ returns table (
   location_score double precision,
   salary_score double precision,
   culture_score double precision,
-  failed_constraints text[]
+  failed_constraints text[],
+  semantic_score double precision,
+  similarity double precision,
+  unscored text[]
 )
 language plpgsql
 stable
@@ -479,8 +500,169 @@ begin
     array(select t.id from public.talents t where t.open_to_work order by t.id),
     array(select p_job_id from public.talents t where t.open_to_work order by t.id)
   ) f
-  order by f.score desc, f.talent_id
+  order by f.score desc, f.similarity desc nulls last,
+           matching.pair_tiebreak(f.talent_id, f.job_id)
   limit p_limit;
+end
+$$;
+
+-- Explanation of a fallback score in the shape of an ML one: sub-scores and
+-- the three strongest reasons; stored fallback rows carry them too (the
+-- worker asks this function). A category contributes weight x (sub-score -
+-- 50) points against a neutral 50; the failed hard constraints share the
+-- penalty they cost (score x (1/0.8^n - 1)). A category with no data behind
+-- it (p_unscored) or that moved the score by less than 0.05 points is never
+-- a reason.
+create function matching.fallback_explanation(
+  p_score double precision,
+  p_skills double precision,
+  p_experience double precision,
+  p_location double precision,
+  p_salary double precision,
+  p_culture double precision,
+  p_semantic double precision,
+  p_failed text[],
+  p_unscored text[]
+)
+returns table (sub_scores jsonb, top_reasons jsonb)
+language sql
+immutable
+parallel safe
+as $$
+  with cats (feature, weight, value) as (
+    values ('skills', 0.30, p_skills), ('experience', 0.15, p_experience),
+           ('location', 0.15, p_location), ('salary', 0.10, p_salary),
+           ('culture', 0.10, p_culture), ('semantic', 0.20, p_semantic)
+  ),
+  reasons as (
+    select c.feature,
+           c.weight * (c.value - 50.0) as contribution,
+           format('%s fit (%s/100)',
+                  case when c.value >= 75 then 'strong ' when c.value >= 50 then 'good '
+                       when c.value >= 25 then 'weak ' else 'poor ' end
+                  || case when c.feature = 'semantic' then 'text' else c.feature end,
+                  pg_catalog.round(c.value::numeric)) as text
+    from cats c
+    -- a category with no data behind it says nothing about the pair
+    where c.feature <> all (coalesce(p_unscored, '{}'))
+    union all
+    select 'constraint',
+           -(p_score * (pg_catalog.power(1.25, pg_catalog.cardinality(p_failed)) - 1.0))
+             -- nullif: a constant-folded 0/0 would fail even with no rows
+             / nullif(pg_catalog.cardinality(p_failed), 0),
+           f
+    from pg_catalog.unnest(p_failed) f
+  ),
+  top3 as (
+    select r.feature, r.contribution,
+           -- the same "+6.1 points: ..." form as the model's explanations
+           format('%s%s points: %s', case when r.contribution >= 0 then '+' else '' end,
+                  pg_catalog.round(r.contribution::numeric, 1), r.text) as sentence
+    from reasons r
+    -- a category that moved the score by less than 0.05 points is no reason
+    where abs(r.contribution) >= 0.05
+    order by abs(r.contribution) desc, r.feature
+    limit 3
+  )
+  select
+    pg_catalog.jsonb_build_object(
+      'skills', pg_catalog.round(p_skills::numeric, 1),
+      'experience', pg_catalog.round(p_experience::numeric, 1),
+      'location', pg_catalog.round(p_location::numeric, 1),
+      'salary', pg_catalog.round(p_salary::numeric, 1),
+      'culture', pg_catalog.round(p_culture::numeric, 1),
+      'semantic', pg_catalog.round(p_semantic::numeric, 1)),
+    (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+              'feature', t.feature,
+              'contribution', pg_catalog.round(t.contribution::numeric, 2),
+              'sentence', t.sentence) order by abs(t.contribution) desc, t.feature), '[]')
+     from top3 t)
+$$;
+
+-- Candidates for the on-the-fly fallback: scoring every open job (~17,000 in
+-- benchmarks/rpc.py) takes ~0.4 s, every talent open to work (~85,000) ~4 s,
+-- so only the p_cap entities most likely to score well are scored (the
+-- benchmark measures how much of the exhaustive top 20 this keeps). For a
+-- talent: the open jobs sharing the most (required) skills with them, topped
+-- up, when those are fewer than p_cap, with open jobs at the nearest
+-- experience level. Index-only scans of job_skills_skill_job_idx.
+create function matching.fallback_candidates_for_talent(p_talent_id uuid, p_cap integer)
+returns uuid[]
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  ids uuid[];
+  v_level double precision;
+begin
+  ids := array(
+    select c.job_id
+    from (
+      select js.job_id,
+             count(*) filter (where js.required) as required_shared,
+             count(*) as shared
+      from public.talent_skills ts
+      join public.job_skills js on js.skill_id = ts.skill_id
+      where ts.talent_id = p_talent_id
+      group by js.job_id
+    ) c
+    join public.jobs j on j.id = c.job_id and j.status = 'open'
+    order by c.required_shared desc, c.shared desc, c.job_id
+    limit p_cap
+  );
+  if pg_catalog.cardinality(ids) < p_cap then
+    select matching.level_rank(t.experience_level) into v_level
+    from public.talents t where t.id = p_talent_id;
+    ids := ids || array(
+      select j.id from public.jobs j
+      where j.status = 'open' and j.id <> all (ids)
+      order by abs(matching.level_rank(j.experience_level) - v_level), j.id
+      limit p_cap - pg_catalog.cardinality(ids)
+    );
+  end if;
+  return ids;
+end
+$$;
+
+-- Same for a job: talents open to work sharing the most (required) skills,
+-- closest in level first among equals.
+create function matching.fallback_candidates_for_job(p_job_id uuid, p_cap integer)
+returns uuid[]
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  ids uuid[];
+  v_level double precision;
+begin
+  select matching.level_rank(j.experience_level) into v_level from public.jobs j where j.id = p_job_id;
+  ids := array(
+    select c.talent_id
+    from (
+      select ts.talent_id,
+             count(*) filter (where js.required) as required_shared,
+             count(*) as shared
+      from public.job_skills js
+      join public.talent_skills ts on ts.skill_id = js.skill_id
+      where js.job_id = p_job_id
+      group by ts.talent_id
+    ) c
+    join public.talents t on t.id = c.talent_id and t.open_to_work
+    order by c.required_shared desc, c.shared desc,
+             abs(matching.level_rank(t.experience_level) - v_level), c.talent_id
+    limit p_cap
+  );
+  if pg_catalog.cardinality(ids) < p_cap then
+    ids := ids || array(
+      select t.id from public.talents t
+      where t.open_to_work and t.id <> all (ids)
+      order by abs(matching.level_rank(t.experience_level) - v_level), t.id
+      limit p_cap - pg_catalog.cardinality(ids)
+    );
+  end if;
+  return ids;
 end
 $$;
 
@@ -491,14 +673,25 @@ grant execute on function matching.work_style_mask(public.work_style[]) to servi
 grant execute on function matching.level_rank(public.experience_level) to service_role;
 revoke all on function matching.remote_compatibility(public.remote_preference, public.remote_policy)
   from public;
+grant execute on function matching.utc_offset_hours(text) to service_role;
+grant execute on function matching.remote_compatibility(public.remote_preference, public.remote_policy)
+  to service_role;
+
 revoke all on function matching.fallback_score_pairs(uuid[], uuid[]) from public;
 revoke all on function matching.fallback_score(uuid, uuid) from public;
 revoke all on function matching.fallback_scores_for_talent(uuid, integer) from public;
 revoke all on function matching.fallback_scores_for_job(uuid, integer) from public;
-grant execute on function matching.utc_offset_hours(text) to service_role;
-grant execute on function matching.remote_compatibility(public.remote_preference, public.remote_policy)
-  to service_role;
+revoke all on function matching.fallback_explanation(double precision, double precision,
+  double precision, double precision, double precision, double precision, double precision,
+  text[], text[]) from public;
 grant execute on function matching.fallback_score_pairs(uuid[], uuid[]) to service_role;
 grant execute on function matching.fallback_score(uuid, uuid) to service_role;
 grant execute on function matching.fallback_scores_for_talent(uuid, integer) to service_role;
 grant execute on function matching.fallback_scores_for_job(uuid, integer) to service_role;
+grant execute on function matching.fallback_explanation(double precision, double precision,
+  double precision, double precision, double precision, double precision, double precision,
+  text[], text[]) to service_role;
+revoke all on function matching.fallback_candidates_for_talent(uuid, integer) from public;
+revoke all on function matching.fallback_candidates_for_job(uuid, integer) from public;
+grant execute on function matching.fallback_candidates_for_talent(uuid, integer) to service_role;
+grant execute on function matching.fallback_candidates_for_job(uuid, integer) to service_role;
