@@ -78,7 +78,7 @@ def _wait(
 
 
 def run_demo(url: str, settings: Settings, say: Say) -> None:
-    from matching.training.pipeline import train_initial_model
+    from matching.training.initial import train_initial_model
 
     started = time.perf_counter()
     report = migrate(url, settings, progress=lambda m: say(f"  {m}"))

@@ -187,11 +187,11 @@ def check_worker(settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.training.pipeline import TrainingQualityError, train_initial_model
+    from matching.training.initial import TrainingQualityError, train_initial_model
 
     url = resolve_url(settings)
     if not args.synthetic:
-        from matching.training.pipeline import TrainingPipeline
+        from matching.training.retrain import TrainingPipeline
 
         report = TrainingPipeline(url, settings).run_training(
             force=True, trigger="cli", progress=say
