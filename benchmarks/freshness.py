@@ -35,7 +35,7 @@ from _common import scratch_database, write_result
 
 from matching.db.migrate import migrate
 from matching.synthetic.seed import seed
-from matching.training.pipeline import train_initial_model
+from matching.training.initial import train_initial_model
 
 TARGET_P95_MS = 500.0
 ROOT = Path(__file__).resolve().parent.parent

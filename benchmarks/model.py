@@ -30,7 +30,8 @@ from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
 from matching.scoring.explain import MatchExplainer
 from matching.scoring.model import MatchingModel
 from matching.synthetic.seed import seed
-from matching.training.pipeline import PARAM_GRID, grouped_split, rmse, synthetic_pairs
+from matching.training.evaluation import rmse
+from matching.training.initial import PARAM_GRID, grouped_split, synthetic_pairs
 
 BUDGET_MS = 15.0
 CANDIDATES = 200

@@ -81,7 +81,8 @@ from matching.scoring.fallback import FallbackMatcher
 from matching.scoring.registry import ActiveModel
 from matching.settings import get_settings
 from matching.synthetic.seed import seed as seed_market
-from matching.training.pipeline import TrainingPipeline, train_initial_model
+from matching.training.initial import train_initial_model
+from matching.training.retrain import TrainingPipeline
 
 K = 10
 TOLERANCE = 0.02

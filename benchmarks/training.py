@@ -40,16 +40,12 @@ from matching.features.extraction import FEATURE_INDEX, extract_pair_features
 from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
 from matching.scoring import registry
 from matching.scoring.model import MatchingModel
+from matching.scoring.registry import new_version
 from matching.settings import Settings
 from matching.synthetic.seed import seed
-from matching.training.pipeline import (
-    TrainingPipeline,
-    feedback_training_data,
-    new_version,
-    time_split,
-    train_initial_model,
-    training_weights,
-)
+from matching.training.feedback import feedback_training_data, time_split, training_weights
+from matching.training.initial import train_initial_model
+from matching.training.retrain import TrainingPipeline
 
 
 def false_accepts(url: str, n: int) -> dict:

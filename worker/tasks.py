@@ -283,7 +283,7 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
 def retrain(force: bool = False, trigger: str = "admin") -> None:
     """Retrain from feedback behind the evaluation gate (enqueued by
     `matching.request_retrain`; at most one pending)."""
-    from matching.training.pipeline import TrainingPipeline
+    from matching.training.retrain import TrainingPipeline
 
     if trigger not in ("admin", "schedule", "cli"):
         raise ValueError(f"unknown trigger {trigger!r}")

@@ -14,13 +14,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg.rows import class_row, scalar_row
 
-from matching.db import embedded
+from matching.db import embedded, queries
 from matching.db.migrate import migrate
+from matching.scoring import registry
 from matching.settings import Settings, project_root
 from matching.synthetic.seed import existing_counts, seed
 
@@ -30,6 +35,37 @@ SUB_SCORES = ("skills", "experience", "location", "salary", "culture", "semantic
 
 class DemoError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class _Progress:
+    embedded: int
+    total: int
+
+
+@dataclass(frozen=True)
+class _Talent:
+    id: Any
+    headline: str
+
+
+@dataclass(frozen=True)
+class _Match:
+    title: str
+    company: str
+    score: float
+    source: str
+    model_version: str | None
+    explanation: dict[str, Any]
+
+
+def _scalar(conn: psycopg.Connection[Any], name: str, params: dict[str, Any] | None = None) -> Any:
+    """The one value a one-row, one-column demo query returns."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        row = cur.execute(queries.query(name), params).fetchone()
+    if row is None:
+        raise DemoError(f"query {name} returned no row")
+    return row
 
 
 def _start_worker(url: str, log_path: Path) -> subprocess.Popen[bytes]:
@@ -78,7 +114,7 @@ def _wait(
 
 
 def run_demo(url: str, settings: Settings, say: Say) -> None:
-    from matching.training.pipeline import train_initial_model
+    from matching.training.initial import train_initial_model
 
     started = time.perf_counter()
     report = migrate(url, settings, progress=lambda m: say(f"  {m}"))
@@ -88,15 +124,13 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
         say(f"seeded synthetic data in {seeded.total_seconds:.1f} s")
     with psycopg.connect(url, autocommit=True) as conn:
         counts = existing_counts(conn)
-        active = conn.execute(
-            "select version from matching.model_versions where is_active"
-        ).fetchone()
+        active = registry.active_version(conn)
     say(
         "marketplace: {talents:,} talents, {jobs:,} jobs, {companies:,} companies,"
         " {skills:,} skills".format(**counts)
     )
     if active:
-        say(f"model: {active[0]} is active")
+        say(f"model: {active} is active")
     else:
         say("no active model: training the initial model on synthetic pairs")
         trained = train_initial_model(url, seed=settings.seed, progress=lambda m: say(f"  {m}"))
@@ -114,12 +148,10 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
 
             def jobs_embedded() -> tuple[bool, str]:
-                done, total = conn.execute(
-                    "select count(e.job_id), count(*) from public.jobs j"
-                    " left join matching.job_embeddings e on e.job_id = j.id"
-                    " where j.status = 'open'"
-                ).fetchone()
-                return done == total, f"{done:,}/{total:,} open jobs embedded"
+                with conn.cursor(row_factory=class_row(_Progress)) as cur:
+                    p = cur.execute(queries.query("demo_open_jobs_embedded")).fetchone()
+                assert p is not None, "an aggregate returns one row"
+                return p.embedded == p.total, f"{p.embedded:,}/{p.total:,} open jobs embedded"
 
             _wait(jobs_embedded, 900, "the job embeddings", say, proc, log_path)
 
@@ -127,47 +159,36 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
                 # registered once its job loop runs; warm-up (model, job texts)
                 # continues beside it, so on a re-run with nothing to embed the
                 # first edit may also wait for the model to load
-                ready = conn.execute(
-                    "select count(*) > 0 from procrastinate.procrastinate_workers"
-                    " where last_heartbeat > now() - interval '30 seconds'"
-                ).fetchone()[0]
+                ready = _scalar(conn, "demo_worker_alive")
                 return bool(ready), "warming up"
 
             _wait(worker_ready, 300, "the worker", say, proc, log_path)
-            talent, headline = conn.execute(
-                "select t.id, t.headline from public.talents t"
-                " where t.open_to_work and exists"
-                " (select 1 from public.talent_skills s where s.talent_id = t.id)"
-                " order by t.id limit 1"
-            ).fetchone()
+            with conn.cursor(row_factory=class_row(_Talent)) as tcur:
+                picked = tcur.execute(queries.query("demo_pick_talent")).fetchone()
+            if picked is None:
+                raise DemoError("no open-to-work talent with skills to edit")
+            talent = picked.id
             new_headline = (
-                headline.split(" · edited ")[0] + f" · edited {datetime.now():%H:%M:%S}"
+                picked.headline.split(" · edited ")[0] + f" · edited {datetime.now():%H:%M:%S}"
             )[:200]
             say(f"editing talent {talent} through SQL:")
             say(f"  update public.talents set headline = '{new_headline}', years_experience + 1")
-            edited_at = conn.execute(
-                "update public.talents set headline = %s,"
-                " years_experience = least(60, years_experience + 1)"
-                " where id = %s returning clock_timestamp()",
-                (new_headline, talent),
-            ).fetchone()[0]
+            edited_at: datetime = _scalar(
+                conn, "demo_edit_talent", {"headline": new_headline, "talent_id": talent}
+            )
             edit_clock = time.perf_counter()
 
             def fresh() -> tuple[bool, str]:
-                ready = conn.execute(
-                    "select count(*) > 0 and bool_and(computed_at > %s) from public.matches"
-                    " where talent_id = %s",
-                    (edited_at, talent),
-                ).fetchone()[0]
+                ready = _scalar(
+                    conn, "demo_matches_fresh", {"edited_at": edited_at, "talent_id": talent}
+                )
                 return bool(ready), "worker busy"
 
             _wait(fresh, 300, "the talent's fresh matches", say, proc, log_path)
             observed = time.perf_counter() - edit_clock
-            committed_after = conn.execute(
-                "select extract(epoch from max(computed_at) - %s) from public.matches"
-                " where talent_id = %s",
-                (edited_at, talent),
-            ).fetchone()[0]
+            committed_after: Decimal = _scalar(
+                conn, "demo_write_delay", {"edited_at": edited_at, "talent_id": talent}
+            )
             _print_matches(conn, talent, say)
             say(
                 f"edit -> fresh matches: {observed * 1000:.0f} ms observed"
@@ -181,20 +202,18 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
     say("run `matching worker` to keep matches fresh as profiles change")
 
 
-def _print_matches(conn: psycopg.Connection, talent: object, say: Say, top: int = 5) -> None:
-    rows = conn.execute(
-        "select j.title, c.name, m.score, m.source, m.model_version, m.explanation"
-        " from public.matches m join public.jobs j on j.id = m.job_id"
-        " join public.companies c on c.id = j.company_id"
-        " where m.talent_id = %s order by m.score desc limit %s",
-        (talent, top),
-    ).fetchall()
+def _print_matches(conn: psycopg.Connection[Any], talent: object, say: Say, top: int = 5) -> None:
+    with conn.cursor(row_factory=class_row(_Match)) as cur:
+        rows = cur.execute(
+            queries.query("demo_top_matches"), {"talent_id": talent, "top": top}
+        ).fetchall()
     say(f"top {len(rows)} matches:")
-    for rank, (title, company, score, source, version, explanation) in enumerate(rows, 1):
-        say(f"  {rank}. {score:5.1f}  {title} at {company}  [{source} {version or ''}]".rstrip())
-        subs = explanation.get("sub_scores", {})
+    for rank, m in enumerate(rows, 1):
+        source = f"[{m.source} {m.model_version or ''}]"
+        say(f"  {rank}. {m.score:5.1f}  {m.title} at {m.company}  {source}".rstrip())
+        subs = m.explanation.get("sub_scores", {})
         say("       " + "  ".join(f"{k} {subs[k]:.0f}" for k in SUB_SCORES if k in subs))
-        for factor in explanation.get("top_factors", []):
+        for factor in m.explanation.get("top_factors", []):
             say(f"       - {factor['sentence']}")
-        for failed in explanation.get("failed_constraints", []):
+        for failed in m.explanation.get("failed_constraints", []):
             say(f"       ! {failed}")

@@ -187,23 +187,21 @@ def check_worker(settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.training.pipeline import TrainingQualityError, train_initial_model
+    from matching.training.initial import TrainingQualityError, train_initial_model
 
     url = resolve_url(settings)
     if not args.synthetic:
-        from matching.training.pipeline import TrainingPipeline
+        from matching.training.retrain import TrainingPipeline
 
-        report = TrainingPipeline(url, settings).run_training(
-            force=True, trigger="cli", progress=say
-        )
-        m = report.metrics
+        run = TrainingPipeline(url, settings).run_training(force=True, trigger="cli", progress=say)
+        m = run.metrics
         if m.get("candidate"):
             say(f"candidate on held-out feedback: {m['candidate']}")
             say(f"active model on the same rows: {m['active']}")
-        say(f"run {report.run_id}: {report.status} - {report.reason}")
-        if report.status == "activated":
-            say(f"model {report.candidate_version} activated; matches re-rank in the background")
-        return EXIT_OK if report.status in ("activated", "rejected") else EXIT_FAILED
+        say(f"run {run.run_id}: {run.status} - {run.reason}")
+        if run.status == "activated":
+            say(f"model {run.candidate_version} activated; matches re-rank in the background")
+        return EXIT_OK if run.status in ("activated", "rejected") else EXIT_FAILED
     try:
         report = train_initial_model(
             url,

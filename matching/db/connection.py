@@ -7,12 +7,15 @@ its `matching` database is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import scalar_row
 
-from matching.db import embedded
+from matching.db import embedded, queries
 from matching.settings import Settings, get_settings
 
 #: Errors that say nothing about the data: the connection was lost or refused
@@ -56,31 +59,31 @@ def with_database(url: str, dbname: str) -> str:
 
 
 def database_name(url: str) -> str:
-    return conninfo_to_dict(url).get("dbname") or "postgres"
+    return str(conninfo_to_dict(url).get("dbname") or "postgres")
 
 
 def ensure_database(admin_url: str, name: str, *, template: str | None = None) -> bool:
     """Create database `name` unless it exists; True when it was created."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        with conn.cursor(row_factory=scalar_row) as cur:
+            exists = cur.execute(queries.query("database_exists"), {"name": name}).fetchone()
         if exists:
             return False
-        query = sql.SQL("create database {}").format(sql.Identifier(name))
         if template:
-            query = sql.SQL("create database {} template {}").format(
-                sql.Identifier(name), sql.Identifier(template)
+            query = queries.query("create_database_from_template").format(
+                name=sql.Identifier(name), template=sql.Identifier(template)
             )
+        else:
+            query = queries.query("create_database").format(name=sql.Identifier(name))
         conn.execute(query)
         return True
 
 
 def drop_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
+        conn.execute(queries.query("drop_database").format(name=sql.Identifier(name)))
 
 
-def connect(url: str | None = None, **kwargs: object) -> psycopg.Connection:
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
     """A plain psycopg connection (the CLI's short-lived commands use these)."""
-    return psycopg.connect(url or resolve_url(), **kwargs)  # type: ignore[arg-type]
+    return psycopg.connect(url or resolve_url(), **kwargs)

@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg.rows import scalar_row
 
-from matching.db import procrastinate_schema
+from matching.db import procrastinate_schema, queries
 from matching.settings import Settings, get_settings
 
 #: the Supabase CLI's own rule (pkg/migration: `^([0-9]+)_(.*)\.sql$`)
@@ -116,16 +118,16 @@ def migrate(
     for reason in report.skipped:
         say(f"warning: skipped {reason}")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        conn.execute(queries.query("migrate_lock"), {"key": ADVISORY_LOCK_KEY})
         try:
             if apply_auth_shim_if_missing(conn, settings.auth_shim):
                 report.auth_shim_applied = True
                 say("applied the plain-Postgres auth shim (no auth schema was present)")
             _ensure_history_table(conn)
-            applied = {
-                row[0]
-                for row in conn.execute("select version from supabase_migrations.schema_migrations")
-            }
+            with conn.cursor(row_factory=scalar_row) as cur:
+                applied: set[str] = set(
+                    cur.execute(queries.query("applied_migration_versions")).fetchall()
+                )
             newest = max(applied, default="")
             had_queue = _has_queue(conn)
             for migration in migrations:
@@ -148,28 +150,27 @@ def migrate(
                 report.procrastinate_installed = True
                 say(f"installed the job queue (procrastinate) in schema {PROCRASTINATE_SCHEMA}")
         finally:
-            conn.execute("select pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+            conn.execute(queries.query("migrate_unlock"), {"key": ADVISORY_LOCK_KEY})
     return report
 
 
-def _has_queue(conn: psycopg.Connection) -> bool:
-    return (
-        conn.execute(
-            "select pg_catalog.to_regclass(%s) is not null",
-            (f"{PROCRASTINATE_SCHEMA}.procrastinate_jobs",),
-        ).fetchone()
-        or (False,)
-    )[0]
+def _has_queue(conn: psycopg.Connection[Any]) -> bool:
+    return _flag(conn, "relation_exists", {"name": f"{PROCRASTINATE_SCHEMA}.procrastinate_jobs"})
 
 
-def apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
+def _flag(conn: psycopg.Connection[Any], name: str, params: dict[str, Any] | None = None) -> bool:
+    """The boolean a one-row check query answers (no row reads as false)."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return bool(cur.execute(queries.query(name), params).fetchone())
+
+
+def apply_auth_shim_if_missing(conn: psycopg.Connection[Any], shim: Path) -> bool:
     """Stand in for Supabase's auth schema on plain Postgres; True when applied.
 
     `supabase db push` on plain Postgres needs it first (`matching db shim`),
     since the migrations grant to Supabase's roles and policies call auth.uid().
     """
-    has_auth = conn.execute("select 1 from pg_namespace where nspname = 'auth'").fetchone()
-    if has_auth:
+    if _flag(conn, "auth_schema_exists"):
         return False
     if not shim.is_file():
         raise MigrationError(f"no auth schema in the database and no auth shim at {shim}")
@@ -181,30 +182,22 @@ def apply_auth_shim_if_missing(conn: psycopg.Connection, shim: Path) -> bool:
     return True
 
 
-def _ensure_history_table(conn: psycopg.Connection) -> None:
+def _ensure_history_table(conn: psycopg.Connection[Any]) -> None:
     # Same shape the Supabase CLI creates; it adds columns the same way.
     with conn.transaction():
-        conn.execute("create schema if not exists supabase_migrations")
-        conn.execute(
-            "create table if not exists supabase_migrations.schema_migrations"
-            " (version text not null primary key)"
-        )
-        conn.execute(
-            "alter table supabase_migrations.schema_migrations"
-            " add column if not exists statements text[],"
-            " add column if not exists name text"
-        )
+        conn.execute(queries.query("create_history_schema"))
+        conn.execute(queries.query("create_history_table"))
+        conn.execute(queries.query("extend_history_table"))
 
 
-def _apply(conn: psycopg.Connection, migration: Migration) -> None:
+def _apply(conn: psycopg.Connection[Any], migration: Migration) -> None:
     text = migration.sql
     try:
         with conn.transaction():
             conn.execute(text)
             conn.execute(
-                "insert into supabase_migrations.schema_migrations (version, statements, name)"
-                " values (%s, %s, %s)",
-                (migration.version, [text], migration.name),
+                queries.query("record_migration"),
+                {"version": migration.version, "statements": [text], "name": migration.name},
             )
     except psycopg.Error as exc:
         raise MigrationError(

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import structlog
+from psycopg.rows import class_row, scalar_row
 from psycopg.types.json import Jsonb
 
+from matching.db import queries
 from matching.scoring.model import MatchingModel
 
 log = structlog.get_logger(__name__)
@@ -33,57 +35,77 @@ class ModelInfo:
     metrics: dict[str, Any]
 
 
-def register(conn: psycopg.Connection, model: MatchingModel) -> None:
+@dataclass(frozen=True)
+class _StoredModel:
+    model_text: str
+    metadata: dict[str, Any]
+
+
+def new_version(prefix: str) -> str:
+    """A version name that sorts by training time (registered versions are unique)."""
+    return f"{prefix}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"[:64]
+
+
+def register(conn: psycopg.Connection[Any], model: MatchingModel) -> None:
     """Store a model (inactive). The version must be new."""
     meta = model.metadata
     conn.execute(
-        "insert into matching.model_versions (version, model_text, feature_names, metrics,"
-        " params, metadata, training_samples)"
-        " values (%s, %s, %s, %s, %s, %s, %s)",
-        (
-            meta.version,
-            model.to_text(),
-            list(meta.feature_names),
-            Jsonb(meta.metrics),
-            Jsonb(meta.params),
-            Jsonb(meta.to_json()),
-            meta.training_samples,
-        ),
+        queries.query("register_model"),
+        {
+            "version": meta.version,
+            "model_text": model.to_text(),
+            "feature_names": list(meta.feature_names),
+            "metrics": Jsonb(meta.metrics),
+            "params": Jsonb(meta.params),
+            "metadata": Jsonb(meta.to_json()),
+            "training_samples": meta.training_samples,
+        },
     )
 
 
-def activate(conn: psycopg.Connection, version: str, reason: str = "activate") -> str:
-    return conn.execute("select matching.activate_model(%s, %s)", (version, reason)).fetchone()[0]
+def activate(conn: psycopg.Connection[Any], version: str, reason: str = "activate") -> str:
+    """Make `version` the active one; returns the active version as the database reports it."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        active: str = _one(
+            cur.execute(queries.query("activate_model"), {"version": version, "reason": reason})
+        )
+    return active
 
 
-def rollback(conn: psycopg.Connection) -> str:
-    return conn.execute("select matching.rollback_model()").fetchone()[0]
+def rollback(conn: psycopg.Connection[Any]) -> str:
+    """Reactivate the previous version; returns the now active one."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        active: str = _one(cur.execute(queries.query("rollback_model")))
+    return active
 
 
-def list_models(conn: psycopg.Connection) -> list[ModelInfo]:
-    rows = conn.execute(
-        "select version, is_active, trained_at, activated_at, training_samples, metrics"
-        " from matching.model_versions order by trained_at desc, id desc"
-    ).fetchall()
-    return [ModelInfo(*row) for row in rows]
+def list_models(conn: psycopg.Connection[Any]) -> list[ModelInfo]:
+    with conn.cursor(row_factory=class_row(ModelInfo)) as cur:
+        return cur.execute(queries.query("list_models")).fetchall()
 
 
-def active_version(conn: psycopg.Connection) -> str | None:
-    row = conn.execute("select version from matching.model_versions where is_active").fetchone()
-    return row[0] if row else None
+def active_version(conn: psycopg.Connection[Any]) -> str | None:
+    with conn.cursor(row_factory=scalar_row) as cur:
+        version: str | None = cur.execute(queries.query("active_model_version")).fetchone()
+    return version
 
 
-def load(conn: psycopg.Connection, version: str) -> MatchingModel:
-    row = conn.execute(
-        "select model_text, metadata from matching.model_versions where version = %s",
-        (version,),
-    ).fetchone()
+def load(conn: psycopg.Connection[Any], version: str) -> MatchingModel:
+    with conn.cursor(row_factory=class_row(_StoredModel)) as cur:
+        row = cur.execute(queries.query("load_model"), {"version": version}).fetchone()
     if row is None:
         raise LookupError(f"unknown model version {version!r}")
-    return MatchingModel.from_text(row[0], row[1])
+    return MatchingModel.from_text(row.model_text, row.metadata)
 
 
-def load_active(conn: psycopg.Connection) -> MatchingModel | None:
+def _one(cur: psycopg.Cursor[Any]) -> Any:
+    """The single value a function call returns (it always returns a row)."""
+    row = cur.fetchone()
+    assert row is not None, "a select of one function call returns one row"
+    return row
+
+
+def load_active(conn: psycopg.Connection[Any]) -> MatchingModel | None:
     version = active_version(conn)
     return load(conn, version) if version else None
 
@@ -106,7 +128,7 @@ class ActiveModel:
     def model(self) -> MatchingModel | None:
         return self._model
 
-    def get(self, conn: psycopg.Connection) -> MatchingModel | None:
+    def get(self, conn: psycopg.Connection[Any]) -> MatchingModel | None:
         wanted = active_version(conn)
         with self._lock:
             current = self._model.version if self._model else None

@@ -10,30 +10,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from matching.db import queries
 from matching.synthetic import generator as synthetic
 
 Progress = Callable[[str], None]
 
 # Truncated by `replace`, children first is not needed with cascade, but the
 # list is explicit so nothing outside the marketplace data is ever touched.
-APP_TABLES = (
-    "public.match_feedback",
-    "public.matches",
-    "public.job_skills",
-    "public.talent_skills",
-    "public.jobs",
-    "public.company_members",
-    "public.companies",
-    "public.talents",
-    "public.skills",
-    "matching.talent_embeddings",
-    "matching.job_embeddings",
+APP_TABLES: tuple[tuple[str, str], ...] = (
+    ("public", "match_feedback"),
+    ("public", "matches"),
+    ("public", "job_skills"),
+    ("public", "talent_skills"),
+    ("public", "jobs"),
+    ("public", "company_members"),
+    ("public", "companies"),
+    ("public", "talents"),
+    ("public", "skills"),
+    ("matching", "talent_embeddings"),
+    ("matching", "job_embeddings"),
 )
 
 
@@ -53,13 +56,19 @@ class SeedReport:
         return self.generate_seconds + self.load_seconds
 
 
-def existing_counts(conn: psycopg.Connection) -> dict[str, int]:
-    row = conn.execute(
-        "select (select count(*) from public.talents), (select count(*) from public.jobs),"
-        " (select count(*) from public.companies), (select count(*) from public.skills)"
-    ).fetchone()
+@dataclass(frozen=True)
+class _Counts:
+    talents: int
+    jobs: int
+    companies: int
+    skills: int
+
+
+def existing_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    with conn.cursor(row_factory=class_row(_Counts)) as cur:
+        row = cur.execute(queries.query("marketplace_counts")).fetchone()
     assert row is not None
-    return dict(zip(("talents", "jobs", "companies", "skills"), row, strict=True))
+    return asdict(row)
 
 
 def seed(
@@ -108,17 +117,18 @@ def seed(
         started = time.perf_counter()
         with conn.transaction():
             # One backfill job after the load instead of a rematch job per row.
-            conn.execute("select set_config('matching.skip_enqueue', 'on', true)")
+            conn.execute(queries.query("seed_skip_enqueue"))
             if replace:
                 conn.execute(
-                    sql.SQL("truncate {} cascade").format(
-                        sql.SQL(", ").join(sql.SQL(t) for t in APP_TABLES)
+                    queries.query("seed_truncate").format(
+                        tables=sql.SQL(", ").join(sql.Identifier(*t) for t in APP_TABLES)
                     )
                 )
             for table, columns, rows in data.tables():
                 table_started = time.perf_counter()
-                copy = sql.SQL("copy {} ({}) from stdin").format(
-                    sql.SQL(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                copy = queries.query("seed_copy").format(
+                    table=sql.Identifier(*table.split(".")),
+                    columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
                 )
                 with conn.cursor() as cur, cur.copy(copy) as out:
                     for row in rows:
@@ -130,16 +140,9 @@ def seed(
                     f" ({time.perf_counter() - table_started:.2f} s)"
                 )
             # Ids were brought along; later inserts must not collide with them.
-            conn.execute(
-                "select setval(pg_get_serial_sequence('public.skills', 'id'),"
-                " greatest((select max(id) from public.skills), 1))"
-            )
+            conn.execute(queries.query("seed_skills_sequence"))
             # the worker embeds everything, then rematches everyone, in batches
-            conn.execute(
-                "select matching.enqueue_task('backfill', 'maintenance', 'backfill',"
-                " %s, null, -10)",
-                (Jsonb({"kind": "job"}),),
-            )
+            conn.execute(queries.query("seed_enqueue_backfill"), {"args": Jsonb({"kind": "job"})})
         report.load_seconds = time.perf_counter() - started
-        conn.execute("analyze")
+        conn.execute(queries.query("seed_analyze"))
     return report

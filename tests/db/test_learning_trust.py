@@ -27,18 +27,13 @@ from matching.retrieval import store as embedding_store
 from matching.retrieval.embedder import TextEmbedder
 from matching.scoring import registry
 from matching.scoring.model import MatchingModel
-from matching.scoring.registry import ActiveModel, active_version
+from matching.scoring.registry import ActiveModel, active_version, new_version
 from matching.settings import Settings
 from matching.synthetic.seed import seed
+from matching.training.feedback import feedback_training_data, time_split, training_weights
 from matching.training.gate import list_ndcg
-from matching.training.pipeline import (
-    TrainingPipeline,
-    feedback_training_data,
-    new_version,
-    time_split,
-    train_initial_model,
-    training_weights,
-)
+from matching.training.initial import train_initial_model
+from matching.training.retrain import TrainingPipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pytest
 
 from matching.scoring.registry import list_models, load_active
 from matching.synthetic.seed import seed
-from matching.training.pipeline import (
+from matching.training.initial import (
     MEAN_MARGIN,
     RANDOM_MARGIN,
     grouped_split,

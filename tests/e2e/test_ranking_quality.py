@@ -24,7 +24,7 @@ from matching.pipeline.ranking import pair_tiebreak
 from matching.retrieval.store import job_vectors, talent_vectors
 from matching.scoring import registry
 from matching.synthetic.seed import seed
-from matching.training.pipeline import train_initial_model
+from matching.training.initial import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,16 +22,12 @@ from matching.pipeline.ranking import RankingPipeline
 from matching.retrieval import store as embedding_store
 from matching.retrieval.embedder import TextEmbedder
 from matching.scoring.model import MatchingModel
-from matching.scoring.registry import ActiveModel, active_version
+from matching.scoring.registry import ActiveModel, active_version, new_version
 from matching.synthetic.seed import seed
-from matching.training.pipeline import (
-    TrainingPipeline,
-    feedback_training_data,
-    ndcg_at_k,
-    new_version,
-    time_split,
-    train_initial_model,
-)
+from matching.training.evaluation import ndcg_at_k
+from matching.training.feedback import feedback_training_data, time_split
+from matching.training.initial import train_initial_model
+from matching.training.retrain import TrainingPipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ import pytest
 from support.worker import Worker, one, queue_idle, wait_for
 
 from matching.synthetic.seed import seed
-from matching.training.pipeline import train_initial_model
+from matching.training.initial import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -35,7 +35,7 @@ from matching.db import embedded
 from matching.db.connection import ensure_database, with_database
 from matching.db.migrate import migrate
 from matching.synthetic.seed import seed
-from matching.training.pipeline import train_initial_model
+from matching.training.initial import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,0 +1,47 @@
+-- Queries of matching.cli: what `matching demo` watches and prints.
+
+-- name: demo_open_jobs_embedded
+-- How far the worker is with embedding the open jobs (embedded, total).
+select count(e.job_id) as embedded, count(*) as total
+from public.jobs j
+left join matching.job_embeddings e on e.job_id = j.id
+where j.status = 'open'
+
+-- name: demo_worker_alive
+-- A worker registers once its job loop runs and then beats every few seconds.
+select count(*) > 0 from procrastinate.procrastinate_workers
+where last_heartbeat > now() - interval '30 seconds'
+
+-- name: demo_pick_talent
+-- The first open-to-work talent with skills: its edit yields visible matches.
+select t.id, t.headline from public.talents t
+where t.open_to_work
+  and exists (select 1 from public.talent_skills s where s.talent_id = t.id)
+order by t.id limit 1
+
+-- name: demo_edit_talent
+-- The edit the demo makes through SQL, like any client would; the worker's
+-- trigger picks it up. Returns the commit-side clock to time freshness from.
+update public.talents set headline = %(headline)s,
+    years_experience = least(60, years_experience + 1)
+where id = %(talent_id)s
+returning clock_timestamp()
+
+-- name: demo_matches_fresh
+-- True once the talent has matches and all were computed after the edit.
+select count(*) > 0 and bool_and(computed_at > %(edited_at)s) from public.matches
+where talent_id = %(talent_id)s
+
+-- name: demo_write_delay
+-- Seconds from the edit to the last match the worker wrote for the talent.
+select extract(epoch from max(computed_at) - %(edited_at)s) from public.matches
+where talent_id = %(talent_id)s
+
+-- name: demo_top_matches
+-- The talent's best matches with what the demo prints of each.
+select j.title, c.name as company, m.score, m.source, m.model_version, m.explanation
+from public.matches m
+join public.jobs j on j.id = m.job_id
+join public.companies c on c.id = j.company_id
+where m.talent_id = %(talent_id)s
+order by m.score desc limit %(top)s
