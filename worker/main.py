@@ -26,12 +26,14 @@ import contextlib
 import signal
 import threading
 import time
+from typing import Any
 
 import procrastinate
 import psycopg
 import structlog
 from procrastinate.worker import Worker
 
+from matching.db.queries import query
 from matching.observability import (
     ACTIVE_MODEL,
     DB_CONNECTED,
@@ -49,20 +51,14 @@ from matching.observability import (
 from matching.pipeline.reconcile import reconcile
 from matching.retrieval import store as embedding_store
 from matching.settings import Settings
+from matching.side import JOB
 from worker.app import build_app
 from worker.runtime import get_runtime
-from worker.tasks import requeue_stalled
+from worker.tasks import QUEUES, requeue_stalled
 
 log = structlog.get_logger(__name__)
 
-QUEUES = ("rematch", "maintenance", "retrain")
-# age of the oldest runnable job, from procrastinate's 'deferred' events
-OLDEST_PENDING_SQL = """
-    select coalesce(extract(epoch from now() - min(e.at)), 0)
-    from procrastinate.procrastinate_jobs j
-    join procrastinate.procrastinate_events e on e.job_id = j.id and e.type = 'deferred'
-    where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())
-"""
+__all__ = ["QUEUES", "Reconciler", "Supervisor", "WorkerGaveUp", "run", "warm_up"]
 #: a loop that ran at least this long counts as recovered (resets the backoff)
 STABLE_RUN_SECONDS = 10.0
 FIRST_RETRY_DELAY = 0.5
@@ -85,8 +81,8 @@ def warm_up() -> None:
     started = time.perf_counter()
     with rt.pool.connection() as conn:
         model = rt.active_model.get(conn)
-        ids = [r[0] for r in conn.execute("select id from public.jobs where status = 'open'")]
-        texts = embedding_store.job_texts(conn, ids)
+        ids = [r[0] for r in conn.execute(query("market_ids").format(**JOB.identifiers()))]
+        texts = embedding_store.texts(conn, JOB, ids)
     rt.embedder.warm(list(texts.values()))
     log.info(
         "worker_warm",
@@ -96,23 +92,22 @@ def warm_up() -> None:
     )
 
 
+def _one(conn: psycopg.Connection, name: str) -> Any:
+    """The single value of a one-row named query."""
+    row = conn.execute(query(name)).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def refresh_metrics_forever(interval: float = 15.0) -> None:
     rt = get_runtime()
     while True:
         try:
             with rt.pool.connection() as conn:
-                for queue, depth in conn.execute(
-                    "select queue_name, count(*) from procrastinate.procrastinate_jobs"
-                    " where status = 'todo' group by queue_name"
-                ):
+                for queue, depth in conn.execute(query("queue_depth")):
                     QUEUE_DEPTH.labels(queue).set(depth)
-                oldest = conn.execute(OLDEST_PENDING_SQL).fetchone()[0]
-                OLDEST_PENDING.set(float(oldest))
-                share = conn.execute(
-                    "select coalesce(avg((source = 'fallback')::int), 0) from public.matches"
-                    " where computed_at > now() - interval '1 hour'"
-                ).fetchone()[0]
-                FALLBACK_SHARE.set(float(share))
+                OLDEST_PENDING.set(float(_one(conn, "oldest_pending")))
+                FALLBACK_SHARE.set(float(_one(conn, "fallback_share")))
                 model = rt.active_model.get(conn)
             ACTIVE_MODEL.clear()
             if model is not None:
