@@ -166,9 +166,8 @@ def test_changing_skills_or_company_name_makes_stale(conn, ids):
         " where id = (select company_id from public.jobs where id = %s)",
         (job,),
     )
-    assert store.stale(
-        conn, "talent", ids["talent"], store.texts(conn, "talent", ids["talent"])
-    ) == [talent]
+    texts = store.texts(conn, "talent", ids["talent"])
+    assert store.stale(conn, "talent", ids["talent"], texts) == [talent]
     stale_jobs = store.stale(conn, "job", ids["job"], store.texts(conn, "job", ids["job"]))
     assert job in stale_jobs  # and every other job of that company
     company_jobs = {
@@ -219,9 +218,8 @@ def test_texts_follow_the_templates(conn, ids):
         )
     ]
     assert skills
-    assert store.texts(conn, "talent", [talent])[talent] == talent_text(
-        headline, level, skills, bio
-    )
+    text = store.texts(conn, "talent", [talent])[talent]
+    assert text == talent_text(headline, level, skills, bio)
 
     title, level, description, company = conn.execute(
         "select j.title, j.experience_level::text, j.description, c.name"
