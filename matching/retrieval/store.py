@@ -66,11 +66,13 @@ __all__ = [
     "ensure_vectors",
     "exact_nearest",
     "index_live_share",
+    "job_vectors",
     "nearest",
     "register_vector_type",
     "set_matchable",
     "stale",
     "sync_matchable",
+    "talent_vectors",
     "texts",
     "upsert_embeddings",
     "vectors",
@@ -506,3 +508,18 @@ def vectors(
     with conn.cursor(binary=True) as cur:
         cur.execute(query("embedding_vectors").format(**s.identifiers()), (list(ids),))
         return {row_id: vec.to_numpy() for row_id, vec in cur}
+
+
+# -- compatibility ---------------------------------------------------------
+# The training modules read vectors by side name; `vectors(conn, side, ids)`
+# is the one implementation.
+
+
+def talent_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
+    """`vectors(conn, "talent", ids)`."""
+    return vectors(conn, "talent", ids)
+
+
+def job_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
+    """`vectors(conn, "job", ids)`."""
+    return vectors(conn, "job", ids)

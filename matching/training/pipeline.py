@@ -127,8 +127,8 @@ def synthetic_pairs(
     embedded = embedding_store.ensure_embeddings(conn, embedder, "job", job_ids)
     embedded += embedding_store.ensure_embeddings(conn, embedder, "talent", talent_ids)
     say(f"  {embedded:,} texts embedded, the rest reused")
-    tvec = _matrix(embedding_store.vectors(conn, "talent", talent_ids), talent_ids)
-    jvec = _matrix(embedding_store.vectors(conn, "job", job_ids), job_ids)
+    tvec = _matrix(embedding_store.talent_vectors(conn, talent_ids), talent_ids)
+    jvec = _matrix(embedding_store.job_vectors(conn, job_ids), job_ids)
     fx = load_fx_rates(conn)
     talents = load_talents(conn, talent_ids, fx)
     jobs = load_jobs(conn, job_ids, fx)
@@ -429,8 +429,8 @@ def _recompute_features(
     jobs = load_jobs(conn, job_ids, fx)
     t_index = {t: i for i, t in enumerate(talent_ids)}
     j_index = {j: i for i, j in enumerate(job_ids)}
-    tv = embedding_store.vectors(conn, "talent", talent_ids)
-    jv = embedding_store.vectors(conn, "job", job_ids)
+    tv = embedding_store.talent_vectors(conn, talent_ids)
+    jv = embedding_store.job_vectors(conn, job_ids)
     semantic = np.array(
         [float(np.dot(tv[t], jv[j])) if t in tv and j in jv else np.nan for t, j in pairs]
     )

@@ -18,7 +18,7 @@ select s.id from {entities} s where {in_market}
 -- transient failure); coalesces with a pending job for the same entity.
 select matching.enqueue_jobs(%(task)s, %(queue)s, array[%(id)s::uuid], %(lock_prefix)s,
                              %(arg)s, now() + make_interval(secs => %(delay)s),
-                             jsonb_build_object('attempt', %(attempt)s))
+                             jsonb_build_object('attempt', %(attempt)s::integer))
 
 -- name: enqueue_rematch
 -- Rematch jobs for entities of one kind (the SQL side picks task and queue).
