@@ -194,7 +194,7 @@ class Supervisor:
         self.stopping = True
         self._stop_event.set()
         if self._current is not None:
-            self._current.stop()
+            self._current.stop()  # type: ignore[no-untyped-call]
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -263,7 +263,7 @@ class Supervisor:
         database is unusable."""
         # a direct probe first: opening procrastinate's pool against a dead
         # server would wait its full timeout
-        conninfo = get_runtime().pool.conninfo
+        conninfo = get_runtime().conninfo
         probe = await psycopg.AsyncConnection.connect(conninfo, connect_timeout=5, autocommit=True)
         async with probe:
             await probe.execute("select 1")
@@ -303,18 +303,16 @@ class Supervisor:
 
     async def _run_worker(self) -> None:
         s = self.settings
-        worker = Worker(
-            app=self.app,
-            **{
-                **self.app.worker_defaults,
-                "queues": self.queues,
-                "concurrency": self.concurrency,
-                "name": "matching-worker",
-                # the supervisor owns SIGTERM/SIGINT: a signal must end the
-                # process, a lost database must not
-                "install_signal_handlers": False,
-            },
-        )
+        options: dict[str, Any] = {
+            **self.app.worker_defaults,
+            "queues": self.queues,
+            "concurrency": self.concurrency,
+            "name": "matching-worker",
+            # the supervisor owns SIGTERM/SIGINT: a signal must end the
+            # process, a lost database must not
+            "install_signal_handlers": False,
+        }
+        worker = Worker(app=self.app, **options)
         self._current = worker
         probe = asyncio.create_task(self._probe_forever(s.worker_heartbeat_seconds))
         # A worker that died just before this start (SIGKILL, OOM, a restart
@@ -330,7 +328,7 @@ class Supervisor:
             log.info("worker_loop_starting", queues=self.queues, concurrency=self.concurrency)
             # no await between the check and run(): a signal handler runs only
             # at an await, and run() resets its stop flag before its first one
-            await worker.run()
+            await worker.run()  # type: ignore[no-untyped-call]
         finally:
             probe.cancel()
             later.cancel()
@@ -370,7 +368,7 @@ def run(settings: Settings, queues: list[str] | None, concurrency: int) -> None:
     if serve_metrics(settings.metrics_port):
         log.info("metrics_serving", port=settings.metrics_port, health="/healthz")
     rt = get_runtime()
-    app = build_app(rt.pool.conninfo, settings)
+    app = build_app(rt.conninfo, settings)
     threading.Thread(target=refresh_metrics_forever, name="metrics", daemon=True).start()
     reconciler = Reconciler(settings.reconcile_interval_seconds, settings.reconcile_batch_size)
     reconciler.start()

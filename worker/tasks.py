@@ -169,7 +169,7 @@ def _enqueue_retry(side: Side, ident: UUID, delay: float, attempt: int) -> None:
             else:
                 # after a failure, a connection of its own on our own capped
                 # backoff: the pool may be waiting out a long reconnect delay
-                with psycopg.connect(rt.pool.conninfo, autocommit=True, connect_timeout=5) as c:
+                with psycopg.connect(rt.conninfo, autocommit=True, connect_timeout=5) as c:
                     c.execute(statement, params)
             return
         except TRANSIENT_ERRORS as exc:
@@ -315,7 +315,7 @@ def retrain(force: bool = False, trigger: str = "admin") -> None:
     if trigger not in ("admin", "schedule", "cli"):
         raise ValueError(f"unknown trigger {trigger!r}")
     rt = get_runtime()
-    report = TrainingPipeline(rt.pool.conninfo, rt.settings).run_training(
+    report = TrainingPipeline(rt.conninfo, rt.settings).run_training(
         force=bool(force), trigger=trigger
     )
     TASKS.labels(RETRAIN, report.status).inc()
