@@ -20,6 +20,10 @@ type lookup and the model load are not counted; both happen once per worker
 process). The first run's count is reported separately.
 
     python benchmarks/round_trips.py [--talents 200] [--jobs 120]
+
+Measured when it was written: 31 (text edit) and 28 (data edit) before the
+pipeline kept the vector it embedded and skipped no-op transactions, 25 and
+24 after (the write transaction, seven of them, is the largest share left).
 """
 
 from __future__ import annotations
