@@ -26,6 +26,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
@@ -194,7 +195,8 @@ class Supervisor:
         self.stopping = True
         self._stop_event.set()
         if self._current is not None:
-            self._current.stop()  # type: ignore[no-untyped-call]
+            stop: Callable[[], None] = self._current.stop  # unannotated upstream
+            stop()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -328,7 +330,8 @@ class Supervisor:
             log.info("worker_loop_starting", queues=self.queues, concurrency=self.concurrency)
             # no await between the check and run(): a signal handler runs only
             # at an await, and run() resets its stop flag before its first one
-            await worker.run()  # type: ignore[no-untyped-call]
+            run: Callable[[], Awaitable[None]] = worker.run  # unannotated upstream
+            await run()
         finally:
             probe.cancel()
             later.cancel()

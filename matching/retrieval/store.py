@@ -66,12 +66,14 @@ __all__ = [
     "ensure_vectors",
     "exact_nearest",
     "index_live_share",
+    "job_texts",
     "job_vectors",
     "nearest",
     "register_vector_type",
     "set_matchable",
     "stale",
     "sync_matchable",
+    "talent_texts",
     "talent_vectors",
     "texts",
     "upsert_embeddings",
@@ -511,8 +513,18 @@ def vectors(
 
 
 # -- compatibility ---------------------------------------------------------
-# The training modules read vectors by side name; `vectors(conn, side, ids)`
-# is the one implementation.
+# Callers outside the hot path (training, the trigger-coverage test) still use
+# the per-side names; `vectors` and `texts` are the one implementation.
+
+
+def talent_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """`texts(conn, "talent", ids)`."""
+    return texts(conn, "talent", ids)
+
+
+def job_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """`texts(conn, "job", ids)`."""
+    return texts(conn, "job", ids)
 
 
 def talent_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
