@@ -268,7 +268,7 @@ class Supervisor:
         conninfo = get_runtime().conninfo
         probe = await psycopg.AsyncConnection.connect(conninfo, connect_timeout=5, autocommit=True)
         async with probe:
-            await probe.execute("select 1")
+            await probe.execute(query("probe"))
         if not self._opened:
             try:
                 await self.app.open_async()
@@ -352,7 +352,7 @@ class Supervisor:
             try:
                 # bounded: a pool waiting for a dead server must read as down
                 await asyncio.wait_for(
-                    self.app.connector.execute_query_one_async("select 1 as ok"),
+                    self.app.connector.execute_query_one_async(query("probe").as_string()),
                     max(2.0, 2 * interval),
                 )
                 HEALTH.ok()

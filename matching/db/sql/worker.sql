@@ -47,3 +47,7 @@ where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())
 -- Share of the last hour's stored scores that came from the fallback scorer.
 select coalesce(avg((source = 'fallback')::int), 0) from public.matches
 where computed_at > now() - interval '1 hour'
+
+-- name: probe
+-- Does the database answer (the supervisor's probe, /healthz)?
+select 1 as ok
