@@ -1,4 +1,4 @@
-"""Per-query recall, rows returned, latency and plan of `nearest_jobs` at scale.
+"""Per-query recall, rows returned, latency and plan of `nearest` at scale.
 
 Why per query: the pipeline retrieves the top K = 200 jobs for a talent and
 scores only those, so a talent whose true top 200 is partly missed never sees
@@ -21,8 +21,8 @@ What it does, on a scratch database (never your own):
   for the table, so "before VACUUM" is what it says) and measures, then
   VACUUMs and measures again;
 * for each K (default 50 and 200) it runs every query through
-  `nearest_jobs` with the default settings on one long-lived connection, and
-  `exact_nearest_jobs` (sequential scan) as the truth. Reported: mean recall,
+  `nearest` with the default settings on one long-lived connection, and
+  `exact_nearest` (sequential scan) as the truth. Reported: mean recall,
   worst query, share of queries under 0.98, rows returned (min and mean),
   p50/p95 latency of both, and whether the HNSW index ran, counted from
   pg_stat_user_indexes.idx_scan / pg_stat_user_tables.seq_scan deltas over the
@@ -103,6 +103,10 @@ def pct(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2)
 
 
+def exact_jobs(c: psycopg.Connection, q: np.ndarray, n: int) -> list[tuple[UUID, float]]:
+    return store.exact_nearest(c, "job", q, n)
+
+
 def measure(
     conn: psycopg.Connection,
     queries: list[np.ndarray],
@@ -110,10 +114,10 @@ def measure(
     k: int,
     settings: Settings,
 ) -> dict[str, Any]:
-    """nearest_jobs for every query against the exact answers, with scan counts."""
+    """`nearest` (jobs) for every query against the exact answers, with scan counts."""
 
     def search(c: psycopg.Connection, q: np.ndarray, n: int) -> list[tuple[UUID, float]]:
-        return store.nearest_jobs(c, q, n, settings=settings)
+        return store.nearest(c, "job", q, n, settings=settings)
 
     timed_batch(conn, search, queries[:10], k)  # warm buffers
     idx0, seq0 = scan_counts(conn)
@@ -156,7 +160,7 @@ def reset(
     `definition` is the migration's index (pg_get_indexdef); with `m` or
     `efc` the same index is built with those options instead.
     """
-    store.set_job_matchable(conn, job_ids, True)
+    store.set_matchable(conn, "job", job_ids, True)
     conn.execute(f"drop index if exists matching.{INDEX}")
     conn.execute("vacuum matching.job_embeddings")
     if m is not None or efc is not None:
@@ -178,8 +182,9 @@ def load(
 ) -> None:
     """Store one vector per job row (the text's sha256 beside it), in chunks."""
     for start in range(0, len(job_ids), 1000):
-        store.upsert_job_embeddings(
+        store.upsert_embeddings(
             conn,
+            "job",
             (
                 (job_ids[i], vectors[i], text_sha256(texts[i]), True)
                 for i in range(start, min(start + 1000, len(job_ids)))
@@ -249,11 +254,11 @@ def main() -> int:
             conn.execute("alter table matching.job_embeddings set (autovacuum_enabled = off)")
             job_ids = [r[0] for r in conn.execute("select id from public.jobs order by id")]
             talent_ids = [r[0] for r in conn.execute("select id from public.talents order by id")]
-            synthetic = store.job_texts(conn, job_ids[: args.synthetic_jobs])
+            synthetic = store.texts(conn, "job", job_ids[: args.synthetic_jobs])
             glosses = sample_glosses(n_gloss + n_gloss_queries, args.seed)
             job_text_list = [synthetic[j] for j in job_ids[: args.synthetic_jobs]]
             job_text_list += glosses[:n_gloss]
-            talents = store.talent_texts(conn, talent_ids)
+            talents = store.texts(conn, "talent", talent_ids)
             query_texts = [talents[t] for t in talent_ids] + glosses[n_gloss:]
 
             print(f"embedding {len(job_text_list) + len(query_texts):,} texts (cached)", flush=True)
@@ -274,7 +279,7 @@ def main() -> int:
                 reset(conn, job_ids, definition, args.m, args.ef_construction)
                 print(f"index rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
                 closed = rng.sample(job_ids, int(len(job_ids) * closed_share))
-                store.set_job_matchable(conn, closed, False)
+                store.set_matchable(conn, "job", closed, False)
                 conn.execute("analyze matching.job_embeddings")
                 phases = ["before VACUUM", "after VACUUM"] if closed else ["all open"]
                 for phase in phases:
@@ -285,8 +290,8 @@ def main() -> int:
                     ).fetchone()[0]
                     state = phase if not closed else f"{closed_share * 100:g}% out, {phase}"
                     for k in args.k:
-                        timed_batch(conn, store.exact_nearest_jobs, queries[:5], k)
-                        exact, exact_ms = timed_batch(conn, store.exact_nearest_jobs, queries, k)
+                        timed_batch(conn, exact_jobs, queries[:5], k)
+                        exact, exact_ms = timed_batch(conn, exact_jobs, queries, k)
                         result = measure(conn, queries, exact, k, settings)
                         row = {
                             "state": state,

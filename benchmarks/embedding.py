@@ -63,8 +63,7 @@ def main() -> int:
                 table = "public.talents" if kind == "talent" else "public.jobs"
                 ids = [r[0] for r in conn.execute(f"select id from {table} order by id")]
                 started = time.perf_counter()
-                build = store.talent_texts if kind == "talent" else store.job_texts
-                texts = list(build(conn, ids).values())
+                texts = list(store.texts(conn, kind, ids).values())
                 text_seconds = time.perf_counter() - started
 
                 embedder.clear_cache()

@@ -723,8 +723,8 @@ def measure(conn: Any, market: Market, side: str, entities: Sequence[int]) -> di
     t_ids, j_ids = market.talent_ids, market.job_ids
     t_pos = {t: i for i, t in enumerate(t_ids)}
     j_pos = {j: i for i, j in enumerate(j_ids)}
-    tv = embedding_store.talent_vectors(conn, t_ids)
-    jv = embedding_store.job_vectors(conn, j_ids)
+    tv = embedding_store.vectors(conn, "talent", t_ids)
+    jv = embedding_store.vectors(conn, "job", j_ids)
     lists: list[tuple[int, list[int], list[str]]] = []  # entity, counterpart rows, sources
     for e in entities:
         rows = served(conn, side, (t_ids if side == "talent" else j_ids)[e])

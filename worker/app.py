@@ -17,9 +17,11 @@ import procrastinate
 from matching.db.connection import resolve_url
 from matching.db.migrate import PROCRASTINATE_SCHEMA
 from matching.settings import Settings, get_settings
+from matching.side import TASK_NAMESPACE
 from worker.tasks import blueprint
 
-NAMESPACE = "matching"
+#: task names in the job table are "<NAMESPACE>:<task>" (see matching.side)
+NAMESPACE = TASK_NAMESPACE
 
 
 def build_connector(url: str, settings: Settings | None = None) -> procrastinate.PsycopgConnector:

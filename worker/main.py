@@ -26,12 +26,15 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import procrastinate
 import psycopg
 import structlog
 from procrastinate.worker import Worker
 
+from matching.db.queries import query
 from matching.observability import (
     ACTIVE_MODEL,
     DB_CONNECTED,
@@ -49,20 +52,14 @@ from matching.observability import (
 from matching.pipeline.reconcile import reconcile
 from matching.retrieval import store as embedding_store
 from matching.settings import Settings
+from matching.side import JOB
 from worker.app import build_app
 from worker.runtime import get_runtime
-from worker.tasks import requeue_stalled
+from worker.tasks import QUEUES, requeue_stalled
 
 log = structlog.get_logger(__name__)
 
-QUEUES = ("rematch", "maintenance", "retrain")
-# age of the oldest runnable job, from procrastinate's 'deferred' events
-OLDEST_PENDING_SQL = """
-    select coalesce(extract(epoch from now() - min(e.at)), 0)
-    from procrastinate.procrastinate_jobs j
-    join procrastinate.procrastinate_events e on e.job_id = j.id and e.type = 'deferred'
-    where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())
-"""
+__all__ = ["QUEUES", "Reconciler", "Supervisor", "WorkerGaveUp", "run", "warm_up"]
 #: a loop that ran at least this long counts as recovered (resets the backoff)
 STABLE_RUN_SECONDS = 10.0
 FIRST_RETRY_DELAY = 0.5
@@ -85,8 +82,8 @@ def warm_up() -> None:
     started = time.perf_counter()
     with rt.pool.connection() as conn:
         model = rt.active_model.get(conn)
-        ids = [r[0] for r in conn.execute("select id from public.jobs where status = 'open'")]
-        texts = embedding_store.job_texts(conn, ids)
+        ids = [r[0] for r in conn.execute(query("market_ids").format(**JOB.identifiers()))]
+        texts = embedding_store.texts(conn, JOB, ids)
     rt.embedder.warm(list(texts.values()))
     log.info(
         "worker_warm",
@@ -96,23 +93,22 @@ def warm_up() -> None:
     )
 
 
+def _one(conn: psycopg.Connection, name: str) -> Any:
+    """The single value of a one-row named query."""
+    row = conn.execute(query(name)).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def refresh_metrics_forever(interval: float = 15.0) -> None:
     rt = get_runtime()
     while True:
         try:
             with rt.pool.connection() as conn:
-                for queue, depth in conn.execute(
-                    "select queue_name, count(*) from procrastinate.procrastinate_jobs"
-                    " where status = 'todo' group by queue_name"
-                ):
+                for queue, depth in conn.execute(query("queue_depth")):
                     QUEUE_DEPTH.labels(queue).set(depth)
-                oldest = conn.execute(OLDEST_PENDING_SQL).fetchone()[0]
-                OLDEST_PENDING.set(float(oldest))
-                share = conn.execute(
-                    "select coalesce(avg((source = 'fallback')::int), 0) from public.matches"
-                    " where computed_at > now() - interval '1 hour'"
-                ).fetchone()[0]
-                FALLBACK_SHARE.set(float(share))
+                OLDEST_PENDING.set(float(_one(conn, "oldest_pending")))
+                FALLBACK_SHARE.set(float(_one(conn, "fallback_share")))
                 model = rt.active_model.get(conn)
             ACTIVE_MODEL.clear()
             if model is not None:
@@ -199,7 +195,8 @@ class Supervisor:
         self.stopping = True
         self._stop_event.set()
         if self._current is not None:
-            self._current.stop()
+            stop: Callable[[], None] = self._current.stop  # unannotated upstream
+            stop()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -268,10 +265,10 @@ class Supervisor:
         database is unusable."""
         # a direct probe first: opening procrastinate's pool against a dead
         # server would wait its full timeout
-        conninfo = get_runtime().pool.conninfo
+        conninfo = get_runtime().conninfo
         probe = await psycopg.AsyncConnection.connect(conninfo, connect_timeout=5, autocommit=True)
         async with probe:
-            await probe.execute("select 1")
+            await probe.execute(query("probe"))
         if not self._opened:
             try:
                 await self.app.open_async()
@@ -308,18 +305,16 @@ class Supervisor:
 
     async def _run_worker(self) -> None:
         s = self.settings
-        worker = Worker(
-            app=self.app,
-            **{
-                **self.app.worker_defaults,
-                "queues": self.queues,
-                "concurrency": self.concurrency,
-                "name": "matching-worker",
-                # the supervisor owns SIGTERM/SIGINT: a signal must end the
-                # process, a lost database must not
-                "install_signal_handlers": False,
-            },
-        )
+        options: dict[str, Any] = {
+            **self.app.worker_defaults,
+            "queues": self.queues,
+            "concurrency": self.concurrency,
+            "name": "matching-worker",
+            # the supervisor owns SIGTERM/SIGINT: a signal must end the
+            # process, a lost database must not
+            "install_signal_handlers": False,
+        }
+        worker = Worker(app=self.app, **options)
         self._current = worker
         probe = asyncio.create_task(self._probe_forever(s.worker_heartbeat_seconds))
         # A worker that died just before this start (SIGKILL, OOM, a restart
@@ -335,7 +330,8 @@ class Supervisor:
             log.info("worker_loop_starting", queues=self.queues, concurrency=self.concurrency)
             # no await between the check and run(): a signal handler runs only
             # at an await, and run() resets its stop flag before its first one
-            await worker.run()
+            run: Callable[[], Awaitable[None]] = worker.run  # unannotated upstream
+            await run()
         finally:
             probe.cancel()
             later.cancel()
@@ -356,7 +352,7 @@ class Supervisor:
             try:
                 # bounded: a pool waiting for a dead server must read as down
                 await asyncio.wait_for(
-                    self.app.connector.execute_query_one_async("select 1 as ok"),
+                    self.app.connector.execute_query_one_async(query("probe").as_string()),
                     max(2.0, 2 * interval),
                 )
                 HEALTH.ok()
@@ -375,7 +371,7 @@ def run(settings: Settings, queues: list[str] | None, concurrency: int) -> None:
     if serve_metrics(settings.metrics_port):
         log.info("metrics_serving", port=settings.metrics_port, health="/healthz")
     rt = get_runtime()
-    app = build_app(rt.pool.conninfo, settings)
+    app = build_app(rt.conninfo, settings)
     threading.Thread(target=refresh_metrics_forever, name="metrics", daemon=True).start()
     reconciler = Reconciler(settings.reconcile_interval_seconds, settings.reconcile_batch_size)
     reconciler.start()

@@ -28,6 +28,12 @@ class Runtime:
     active_model: ActiveModel
     pipeline: RankingPipeline
 
+    @property
+    def conninfo(self) -> str:
+        """The pool's connection string, for connections of their own."""
+        info = self.pool.conninfo
+        return info if isinstance(info, str) else info()
+
 
 #: seconds a caller waits for a pooled connection before PoolTimeout (transient)
 POOL_TIMEOUT = 10.0

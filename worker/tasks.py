@@ -1,8 +1,11 @@
 """The worker's tasks. Thin: each one calls into `matching`.
 
-Registered on the app under the namespace "matching", so the SQL that
-enqueues them (matching.enqueue_jobs / enqueue_task) names them
-"matching:<task>".
+Registered on the app under the namespace "matching" (`TASK_NAMESPACE`),
+so the SQL that enqueues them (matching.enqueue_jobs / enqueue_task) names
+them "matching:<task>". Every task name and queue is a constant here or a
+field of `matching.side.Side` (the rematch tasks), used both to register the
+task and to enqueue it; tests/test_task_names.py checks that the names the
+migrations enqueue are registered.
 
 Retries and queueing locks are designed together. Rematch jobs carry a
 queueing lock per entity, and procrastinate's own retry would put a failed
@@ -35,9 +38,11 @@ from procrastinate import exceptions as pexc
 from procrastinate.jobs import Status
 
 from matching.db.connection import TRANSIENT_ERRORS
+from matching.db.queries import query
 from matching.observability import REMATCH_SECONDS, STAGE_SECONDS, TASKS
 from matching.pipeline.ranking import RematchResult
 from matching.retrieval import store as embedding_store
+from matching.side import JOB, REMATCH_QUEUE, TALENT, Side, side_of
 from worker.runtime import get_runtime
 
 log = structlog.get_logger(__name__)
@@ -49,24 +54,52 @@ BATCH = 500
 BACKFILL_BATCH = 64
 #: bulk work yields to edits (procrastinate runs higher priorities first)
 BULK_PRIORITY = -10
-#: table and "still in the market" condition per entity kind (fixed strings)
-MARKET = {
-    "job": ("public.jobs", "status = 'open'"),
-    "talent": ("public.talents", "open_to_work"),
-}
+
+#: queues besides `REMATCH_QUEUE` (the rematch tasks' own, see `Side.queue`)
+MAINTENANCE_QUEUE = "maintenance"
+RETRAIN_QUEUE = "retrain"
+QUEUES = (REMATCH_QUEUE, MAINTENANCE_QUEUE, RETRAIN_QUEUE)
+
+#: task names besides the rematch tasks (`Side.task`)
+BACKFILL = "backfill"
+REMATCH_ALL = "rematch_all"
+PURGE_API_COUNTERS = "purge_api_counters"
+RECOVER_STALLED_JOBS = "recover_stalled_jobs"
+RETRAIN = "retrain"
+WEEKLY_RETRAIN = "weekly_retrain"
 
 
-def _market_batch(conn: psycopg.Connection, kind: str, after: str | None, limit: int) -> list:
+def _market_batch(
+    conn: psycopg.Connection, side: Side, after: str | None, limit: int
+) -> list[UUID]:
     """The next `limit` ids (by id, after the cursor) of entities in the market."""
-    table, alive = MARKET[kind]
     return [
         r[0]
         for r in conn.execute(
-            f"select id from {table} where {alive} and (%s::uuid is null or id > %s::uuid)"
-            " order by id limit %s",
-            (after, after, limit),
+            query("market_batch").format(**side.identifiers()), {"after": after, "limit": limit}
         )
     ]
+
+
+def _enqueue_task(conn: psycopg.Connection, task: str, args: dict[str, object]) -> None:
+    """One bulk job (its queueing lock is its name: at most one pending)."""
+    conn.execute(
+        query("enqueue_task"),
+        {
+            "task": task,
+            "queue": MAINTENANCE_QUEUE,
+            "args": psycopg.types.json.Jsonb(args),
+            "priority": BULK_PRIORITY,
+        },
+    )
+
+
+def _side(kind: str) -> Side:
+    """The side a bulk task's `kind` argument names."""
+    try:
+        return side_of(kind)
+    except ValueError:
+        raise ValueError(f"kind must be job or talent, got {kind!r}") from None
 
 
 def _parse_uuid(value: str, name: str) -> UUID:
@@ -76,9 +109,11 @@ def _parse_uuid(value: str, name: str) -> UUID:
         raise ValueError(f"{name} is not a UUID: {value!r}") from None
 
 
-def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], RematchResult]) -> None:
-    task = f"rematch_{kind}"
-    ident = _parse_uuid(entity_id, f"{kind}_id")
+def _rematch(
+    side: Side, entity_id: str, attempt: int, run: Callable[[UUID], RematchResult]
+) -> None:
+    task, kind = side.task, side.kind
+    ident = _parse_uuid(entity_id, side.task_arg)
     rt = get_runtime()
     try:
         result = run(ident)
@@ -87,7 +122,7 @@ def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], Rema
             TASKS.labels(task, "failed").inc()
             raise
         delay = rt.settings.retry_base_seconds * 2**attempt
-        _enqueue_retry(task, kind, ident, delay, attempt + 1)
+        _enqueue_retry(side, ident, delay, attempt + 1)
         TASKS.labels(task, "retry_scheduled").inc()
         log.warning(
             "rematch_retry_scheduled",
@@ -107,30 +142,35 @@ def _rematch(kind: str, entity_id: str, attempt: int, run: Callable[[UUID], Rema
         STAGE_SECONDS.labels(stage).observe(seconds)
 
 
-def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int) -> None:
+def _enqueue_retry(side: Side, ident: UUID, delay: float, attempt: int) -> None:
     """Enqueue the retry, waiting for the database if it is gone (see the module
     docstring); raises the last error after `db_reconnect_give_up_seconds`."""
     rt = get_runtime()
     give_up = rt.settings.db_reconnect_give_up_seconds
     deadline = time.monotonic() + give_up if give_up else float("inf")
     wait = 0.25
-    query = (
-        "select matching.enqueue_jobs(%s, 'rematch', array[%s::uuid], %s, %s,"
-        " now() + make_interval(secs => %s), jsonb_build_object('attempt', %s))"
-    )
-    params = (task, ident, kind, f"{kind}_id", delay, attempt)
+    statement = query("enqueue_rematch_later")
+    params = {
+        "task": side.task,
+        "queue": side.queue,
+        "id": ident,
+        "lock_prefix": side.kind,
+        "arg": side.task_arg,
+        "delay": delay,
+        "attempt": attempt,
+    }
     first = True
     while True:
         try:
             if first:
                 # briefly: after a lost connection the pool has nothing to give
                 with rt.pool.connection(timeout=1.0) as conn:
-                    conn.execute(query, params)
+                    conn.execute(statement, params)
             else:
                 # after a failure, a connection of its own on our own capped
                 # backoff: the pool may be waiting out a long reconnect delay
-                with psycopg.connect(rt.pool.conninfo, autocommit=True, connect_timeout=5) as c:
-                    c.execute(query, params)
+                with psycopg.connect(rt.conninfo, autocommit=True, connect_timeout=5) as c:
+                    c.execute(statement, params)
             return
         except TRANSIENT_ERRORS as exc:
             first = False
@@ -138,7 +178,7 @@ def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int
                 raise
             log.warning(
                 "rematch_retry_waiting_for_database",
-                kind=kind,
+                kind=side.kind,
                 entity_id=str(ident),
                 retry_in_seconds=wait,
                 error=" ".join(str(exc).split())[:200],
@@ -147,19 +187,19 @@ def _enqueue_retry(task: str, kind: str, ident: UUID, delay: float, attempt: int
             wait = min(wait * 2, rt.settings.db_reconnect_max_delay_seconds)
 
 
-@blueprint.task(name="rematch_talent", queue="rematch")
+@blueprint.task(name=TALENT.task, queue=TALENT.queue)
 def rematch_talent(talent_id: str, attempt: int = 0) -> None:
     """Re-embed (if its text changed) and rematch one talent."""
-    _rematch("talent", talent_id, attempt, get_runtime().pipeline.rematch_talent)
+    _rematch(TALENT, talent_id, attempt, get_runtime().pipeline.rematch_talent)
 
 
-@blueprint.task(name="rematch_job", queue="rematch")
+@blueprint.task(name=JOB.task, queue=JOB.queue)
 def rematch_job(job_id: str, attempt: int = 0) -> None:
     """Re-embed (if its text changed) and rematch one job."""
-    _rematch("job", job_id, attempt, get_runtime().pipeline.rematch_job)
+    _rematch(JOB, job_id, attempt, get_runtime().pipeline.rematch_job)
 
 
-@blueprint.task(name="backfill", queue="maintenance")
+@blueprint.task(name=BACKFILL, queue=MAINTENANCE_QUEUE)
 def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = True) -> None:
     """Embed every entity whose embedding is missing or stale, one batch per job.
 
@@ -167,31 +207,24 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
     batch re-enqueues the task with a cursor, so the queue stays responsive.
     At the end it starts `rematch_all` unless told not to.
     """
-    if kind not in ("job", "talent"):
-        raise ValueError(f"kind must be job or talent, got {kind!r}")
+    side = _side(kind)
     rt = get_runtime()
     started = time.perf_counter()
     with rt.pool.connection() as conn:
-        ids = _market_batch(conn, kind, after, BACKFILL_BATCH)
-        embedded = embedding_store.ensure_embeddings(conn, rt.embedder, kind, ids) if ids else 0
+        ids = _market_batch(conn, side, after, BACKFILL_BATCH)
+        embedded = embedding_store.ensure_embeddings(conn, rt.embedder, side, ids) if ids else 0
+        nxt: dict[str, object] | None
         if len(ids) == BACKFILL_BATCH:
             nxt = {"kind": kind, "after": str(ids[-1]), "then_rematch": then_rematch}
-        elif kind == "job":
-            nxt = {"kind": "talent", "after": None, "then_rematch": then_rematch}
+        elif side is JOB:
+            nxt = {"kind": TALENT.kind, "after": None, "then_rematch": then_rematch}
         else:
             nxt = None
         if nxt is not None:
-            conn.execute(
-                "select matching.enqueue_task('backfill', 'maintenance', 'backfill', %s, null, %s)",
-                (psycopg.types.json.Jsonb(nxt), BULK_PRIORITY),
-            )
+            _enqueue_task(conn, BACKFILL, nxt)
         elif then_rematch:
-            conn.execute(
-                "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all',"
-                " %s, null, %s)",
-                (psycopg.types.json.Jsonb({"kind": "talent"}), BULK_PRIORITY),
-            )
-    TASKS.labels("backfill", "ok").inc()
+            _enqueue_task(conn, REMATCH_ALL, {"kind": TALENT.kind})
+    TASKS.labels(BACKFILL, "ok").inc()
     log.info(
         "backfill_batch",
         kind=kind,
@@ -201,7 +234,7 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
     )
 
 
-@blueprint.task(name="rematch_all", queue="maintenance")
+@blueprint.task(name=REMATCH_ALL, queue=MAINTENANCE_QUEUE)
 def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     """Enqueue a rematch for every entity in the market, a batch per job.
 
@@ -209,45 +242,39 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     each pair is rescored, and edits keep priority since they share the
     rematch queue with these jobs one batch at a time.
     """
-    if kind not in ("job", "talent"):
-        raise ValueError(f"kind must be job or talent, got {kind!r}")
+    side = _side(kind)
     rt = get_runtime()
     with rt.pool.connection() as conn:
-        ids = _market_batch(conn, kind, after, BATCH)
-        queued = (
-            conn.execute(
-                "select matching.enqueue_rematch(%s, %s, %s)", (kind, ids, BULK_PRIORITY)
-            ).fetchone()[0]
-            if ids
-            else 0
-        )
+        ids = _market_batch(conn, side, after, BATCH)
+        queued = 0
+        if ids:
+            row = conn.execute(query("enqueue_rematch"), (kind, ids, BULK_PRIORITY)).fetchone()
+            queued = row[0] if row is not None else 0
+        nxt: dict[str, object] | None
         if len(ids) == BATCH:
             nxt = {"kind": kind, "after": str(ids[-1])}
-        elif kind == "talent":
-            nxt = {"kind": "job", "after": None}
+        elif side is TALENT:
+            nxt = {"kind": JOB.kind, "after": None}
         else:
             nxt = None
         if nxt is not None:
-            conn.execute(
-                "select matching.enqueue_task('rematch_all', 'maintenance', 'rematch_all', %s,"
-                " null, %s)",
-                (psycopg.types.json.Jsonb(nxt), BULK_PRIORITY),
-            )
-    TASKS.labels("rematch_all", "ok").inc()
+            _enqueue_task(conn, REMATCH_ALL, nxt)
+    TASKS.labels(REMATCH_ALL, "ok").inc()
     log.info("rematch_all_batch", kind=kind, entities=len(ids), queued=queued)
 
 
-@blueprint.periodic(cron="17 * * * *", periodic_id="purge_api_counters")
-@blueprint.task(name="purge_api_counters", queue="maintenance")
+@blueprint.periodic(cron="17 * * * *", periodic_id=PURGE_API_COUNTERS)
+@blueprint.task(name=PURGE_API_COUNTERS, queue=MAINTENANCE_QUEUE)
 def purge_api_counters(timestamp: int) -> None:
     """Hourly: drop expired rate-limit windows and old serving statistics."""
     with get_runtime().pool.connection() as conn:
-        purged = conn.execute("select matching.purge_api_counters()").fetchone()[0]
+        row = conn.execute(query("purge_api_counters")).fetchone()
+        purged = row[0] if row is not None else None
     log.info("api_counters_purged", rows=purged)
 
 
-@blueprint.periodic(cron="* * * * *", periodic_id="recover_stalled_jobs")
-@blueprint.task(name="recover_stalled_jobs", queue="maintenance", pass_context=True)
+@blueprint.periodic(cron="* * * * *", periodic_id=RECOVER_STALLED_JOBS)
+@blueprint.task(name=RECOVER_STALLED_JOBS, queue=MAINTENANCE_QUEUE, pass_context=True)
 async def recover_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
     """Requeue jobs left `doing` by a worker that died (procrastinate doesn't).
 
@@ -279,7 +306,7 @@ async def requeue_stalled(app: procrastinate.App, seconds: float | None = None) 
     return counts
 
 
-@blueprint.task(name="retrain", queue="retrain")
+@blueprint.task(name=RETRAIN, queue=RETRAIN_QUEUE)
 def retrain(force: bool = False, trigger: str = "admin") -> None:
     """Retrain from feedback behind the evaluation gate (enqueued by
     `matching.request_retrain`; at most one pending)."""
@@ -288,10 +315,10 @@ def retrain(force: bool = False, trigger: str = "admin") -> None:
     if trigger not in ("admin", "schedule", "cli"):
         raise ValueError(f"unknown trigger {trigger!r}")
     rt = get_runtime()
-    report = TrainingPipeline(rt.pool.conninfo, rt.settings).run_training(
+    report = TrainingPipeline(rt.conninfo, rt.settings).run_training(
         force=bool(force), trigger=trigger
     )
-    TASKS.labels("retrain", report.status).inc()
+    TASKS.labels(RETRAIN, report.status).inc()
     log.info(
         "retrain",
         status=report.status,
@@ -302,8 +329,8 @@ def retrain(force: bool = False, trigger: str = "admin") -> None:
     )
 
 
-@blueprint.periodic(cron="0 3 * * 1", periodic_id="weekly_retrain")
-@blueprint.task(name="weekly_retrain", queue="retrain")
+@blueprint.periodic(cron="0 3 * * 1", periodic_id=WEEKLY_RETRAIN)
+@blueprint.task(name=WEEKLY_RETRAIN, queue=RETRAIN_QUEUE)
 def weekly_retrain(timestamp: int) -> None:
     """Mondays 03:00: retrain if a week has passed since the last training."""
     retrain(force=False, trigger="schedule")

@@ -64,5 +64,12 @@ def text(name: str) -> str:
 
 
 def query(name: str) -> sql.SQL:
-    """One query as a composable `psycopg.sql.SQL` (call `.format()` to fill identifiers)."""
-    return sql.SQL(text(name))  # type: ignore[arg-type]  # text comes from the package, not users
+    """One query as a composable `psycopg.sql.SQL` (call `.format()` to fill identifiers).
+
+    The leading comment lines stay in the file: the server gets the statement
+    itself, so pg_stat_activity and the logs show it first, not its comment.
+    """
+    lines = text(name).splitlines()
+    while lines and lines[0].lstrip().startswith("--"):
+        lines.pop(0)
+    return sql.SQL("\n".join(lines))  # type: ignore[arg-type]  # text comes from the package

@@ -17,11 +17,15 @@ rematch.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 import numpy as np
 import psycopg
+from psycopg.rows import class_row
 
+from matching.db.queries import query
 from matching.features.extraction import (
     JobFrame,
     SkillMatrix,
@@ -30,66 +34,51 @@ from matching.features.extraction import (
     utc_offset_hours,
 )
 
+R = TypeVar("R", "TalentRow", "JobRow")
+
 
 def load_fx_rates(conn: psycopg.Connection) -> dict[str, float]:
     """Units per USD by currency, from matching.fx_rates."""
-    return dict(conn.execute("select currency, units_per_usd from matching.fx_rates").fetchall())
+    return dict(conn.execute(query("fx_rates")).fetchall())
 
 
-def _bitmask_sql(column: str, enum_type: str) -> str:
-    return (
-        f"(select coalesce(bit_or(1::bigint << (array_position(enum_range(null::{enum_type}), x)"
-        f" - 1)), 0) from unnest({column}) x)"
-    )
+@dataclass(frozen=True)
+class TalentRow:
+    """One row of the `talent_frame` query (ordinals and bitmasks from SQL)."""
+
+    id: UUID
+    level: int | None
+    years: float | None
+    lat: float | None
+    lon: float | None
+    timezone: str | None
+    remote_preference: int | None
+    salary_min: int | None
+    salary_max: int | None
+    salary_currency: str | None
+    preferred_industries: int
+    preferred_sizes: int
+    work_styles: int
 
 
-def _ordinal_sql(column: str, enum_type: str) -> str:
-    return f"array_position(enum_range(null::{enum_type}), {column}) - 1"
+@dataclass(frozen=True)
+class JobRow:
+    """One row of the `job_frame` query (with its company's culture fields)."""
 
-
-_TALENTS_SQL = f"""
-    select t.id,
-           {_ordinal_sql("t.experience_level", "public.experience_level")},
-           t.years_experience::float8, t.latitude, t.longitude, t.timezone,
-           {_ordinal_sql("t.remote_preference", "public.remote_preference")},
-           t.salary_min, t.salary_max, t.salary_currency,
-           {_bitmask_sql("t.preferred_industries", "public.industry")},
-           {_bitmask_sql("t.preferred_company_sizes", "public.company_size")},
-           {_bitmask_sql("t.work_styles", "public.work_style")}
-    from unnest(%s::uuid[]) with ordinality as i (id, ord)
-    join public.talents t on t.id = i.id
-    order by i.ord
-"""
-
-_TALENT_SKILLS_SQL = """
-    select i.ord - 1, ts.skill_id, ts.proficiency::float8, ts.years::float8
-    from unnest(%s::uuid[]) with ordinality as i (id, ord)
-    join public.talent_skills ts on ts.talent_id = i.id
-    order by i.ord, ts.skill_id
-"""
-
-_JOBS_SQL = f"""
-    select j.id,
-           {_ordinal_sql("j.experience_level", "public.experience_level")},
-           j.min_years::float8, j.max_years::float8, j.latitude, j.longitude, j.timezone,
-           {_ordinal_sql("j.remote_policy", "public.remote_policy")},
-           j.salary_min, j.salary_max, j.salary_currency,
-           {_ordinal_sql("c.industry", "public.industry")},
-           {_ordinal_sql("c.size", "public.company_size")},
-           {_bitmask_sql("c.work_styles", "public.work_style")}
-    from unnest(%s::uuid[]) with ordinality as i (id, ord)
-    join public.jobs j on j.id = i.id
-    join public.companies c on c.id = j.company_id
-    order by i.ord
-"""
-
-_JOB_SKILLS_SQL = """
-    select i.ord - 1, js.skill_id, js.min_proficiency::float8,
-           case when js.required then 1.0 else 0.0 end
-    from unnest(%s::uuid[]) with ordinality as i (id, ord)
-    join public.job_skills js on js.job_id = i.id
-    order by i.ord, js.skill_id
-"""
+    id: UUID
+    level: int | None
+    min_years: float | None
+    max_years: float | None
+    lat: float | None
+    lon: float | None
+    timezone: str | None
+    remote_policy: int | None
+    salary_min: int | None
+    salary_max: int | None
+    salary_currency: str | None
+    industry: int | None
+    company_size: int | None
+    work_styles: int
 
 
 class UnknownEntityError(LookupError):
@@ -119,50 +108,60 @@ def _tz_offset(tz: str | None) -> float:
 
 def _convert(
     kind: str,
-    rows: list[tuple],
-    convert: Callable[[tuple], tuple],
+    rows: list[R],
+    convert: Callable[[R], tuple[float, tuple[float, float]]],
     rejected: dict[UUID, str] | None,
-) -> tuple[list[tuple], list[tuple]]:
-    """Rows whose Python conversions succeed, with their converted values.
+) -> tuple[list[R], list[tuple[float, tuple[float, float]]]]:
+    """Rows whose Python conversions succeed, with their converted values
+    (UTC offset, salary range in USD).
 
     A failing row raises BadEntityDataError, or with `rejected` given is
     recorded there (id -> reason) and dropped.
     """
-    kept: list[tuple] = []
-    converted: list[tuple] = []
+    kept: list[R] = []
+    converted: list[tuple[float, tuple[float, float]]] = []
     for row in rows:
         try:
             values = convert(row)
         except ValueError as exc:
             if rejected is None:
-                raise BadEntityDataError(kind, row[0], str(exc)) from None
-            rejected[row[0]] = str(exc)
+                raise BadEntityDataError(kind, row.id, str(exc)) from None
+            rejected[row.id] = str(exc)
             continue
         kept.append(row)
         converted.append(values)
     return kept, converted
 
 
-def _column(rows: list[tuple], k: int, dtype: type, none: float = np.nan) -> np.ndarray:
-    return np.array([none if r[k] is None else r[k] for r in rows], dtype=dtype)
+def _column(rows: Sequence[Any], name: str, dtype: type, none: float = np.nan) -> np.ndarray:
+    values = [getattr(r, name) for r in rows]
+    return np.array([none if v is None else v for v in values], dtype=dtype)
 
 
-def _skills(conn: psycopg.Connection, query: str, ids: list[UUID], n: int) -> SkillMatrix:
-    rows = conn.execute(query, (ids,)).fetchall()
-    owner = np.array([r[0] for r in rows], dtype=np.int64)
+def _skills(conn: psycopg.Connection, query_name: str, ids: list[UUID], n: int) -> SkillMatrix:
+    """CSR skills of the entities at positions 0..n-1 of `ids`."""
+    rows = conn.execute(query(query_name), (ids,)).fetchall()
+    owners, skill_ids, a, b = zip(*rows, strict=True) if rows else ((), (), (), ())
+    owner = np.array(owners, dtype=np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=indptr[1:])
     return SkillMatrix(
         indptr,
-        np.array([r[1] for r in rows], dtype=np.int64),
-        np.array([r[2] for r in rows], dtype=np.float64),
-        np.array([r[3] for r in rows], dtype=np.float64),
+        np.array(skill_ids, dtype=np.int64),
+        np.array(a, dtype=np.float64),
+        np.array(b, dtype=np.float64),
     )
 
 
-def _check_found(kind: str, wanted: list[UUID], rows: list[tuple]) -> None:
+def _rows(conn: psycopg.Connection, query_name: str, row: type[R], ids: list[UUID]) -> list[R]:
+    with conn.cursor(row_factory=class_row(row)) as cur:
+        cur.execute(query(query_name), (ids,))
+        return cur.fetchall()
+
+
+def _check_found(kind: str, wanted: list[UUID], rows: Sequence[TalentRow | JobRow]) -> None:
     if len(rows) != len(wanted):
-        found = {r[0] for r in rows}
+        found = {r.id for r in rows}
         missing = [str(i) for i in wanted if i not in found][:5]
         raise UnknownEntityError(f"unknown {kind} id(s): {', '.join(missing)}")
 
@@ -179,30 +178,33 @@ def load_talents(
     left out and recorded in `rejected` when that is given.
     """
     wanted = list(ids)
-    rows = conn.execute(_TALENTS_SQL, (wanted,)).fetchall()
+    rows = _rows(conn, "talent_frame", TalentRow, wanted)
     _check_found("talent", wanted, rows)
     rows, converted = _convert(
         "talent",
         rows,
-        lambda r: (_tz_offset(r[5]), salary_usd(r[7], r[8], r[9], fx_per_usd)),
+        lambda r: (
+            _tz_offset(r.timezone),
+            salary_usd(r.salary_min, r.salary_max, r.salary_currency, fx_per_usd),
+        ),
         rejected,
     )
-    wanted = [r[0] for r in rows]
+    wanted = [r.id for r in rows]
     salaries = [c[1] for c in converted]
     return TalentFrame(
-        ids=[r[0] for r in rows],
-        level=_column(rows, 1, np.int64),
-        years=_column(rows, 2, np.float64),
-        lat=_column(rows, 3, np.float64),
-        lon=_column(rows, 4, np.float64),
+        ids=[r.id for r in rows],
+        level=_column(rows, "level", np.int64),
+        years=_column(rows, "years", np.float64),
+        lat=_column(rows, "lat", np.float64),
+        lon=_column(rows, "lon", np.float64),
         tz_offset=np.array([c[0] for c in converted], dtype=np.float64),
-        remote_preference=_column(rows, 6, np.int64),
+        remote_preference=_column(rows, "remote_preference", np.int64),
         salary_min_usd=np.array([s[0] for s in salaries], dtype=np.float64),
         salary_max_usd=np.array([s[1] for s in salaries], dtype=np.float64),
-        preferred_industries=_column(rows, 10, np.int64),
-        preferred_sizes=_column(rows, 11, np.int64),
-        work_styles=_column(rows, 12, np.int64),
-        skills=_skills(conn, _TALENT_SKILLS_SQL, wanted, len(rows)),
+        preferred_industries=_column(rows, "preferred_industries", np.int64),
+        preferred_sizes=_column(rows, "preferred_sizes", np.int64),
+        work_styles=_column(rows, "work_styles", np.int64),
+        skills=_skills(conn, "talent_skill_rows", wanted, len(rows)),
     )
 
 
@@ -218,29 +220,32 @@ def load_jobs(
     left out and recorded in `rejected` when that is given.
     """
     wanted = list(ids)
-    rows = conn.execute(_JOBS_SQL, (wanted,)).fetchall()
+    rows = _rows(conn, "job_frame", JobRow, wanted)
     _check_found("job", wanted, rows)
     rows, converted = _convert(
         "job",
         rows,
-        lambda r: (_tz_offset(r[6]), salary_usd(r[8], r[9], r[10], fx_per_usd)),
+        lambda r: (
+            _tz_offset(r.timezone),
+            salary_usd(r.salary_min, r.salary_max, r.salary_currency, fx_per_usd),
+        ),
         rejected,
     )
-    wanted = [r[0] for r in rows]
+    wanted = [r.id for r in rows]
     salaries = [c[1] for c in converted]
     return JobFrame(
-        ids=[r[0] for r in rows],
-        level=_column(rows, 1, np.int64),
-        min_years=_column(rows, 2, np.float64),
-        max_years=_column(rows, 3, np.float64),
-        lat=_column(rows, 4, np.float64),
-        lon=_column(rows, 5, np.float64),
+        ids=[r.id for r in rows],
+        level=_column(rows, "level", np.int64),
+        min_years=_column(rows, "min_years", np.float64),
+        max_years=_column(rows, "max_years", np.float64),
+        lat=_column(rows, "lat", np.float64),
+        lon=_column(rows, "lon", np.float64),
         tz_offset=np.array([c[0] for c in converted], dtype=np.float64),
-        remote_policy=_column(rows, 7, np.int64),
+        remote_policy=_column(rows, "remote_policy", np.int64),
         salary_min_usd=np.array([s[0] for s in salaries], dtype=np.float64),
         salary_max_usd=np.array([s[1] for s in salaries], dtype=np.float64),
-        industry=_column(rows, 11, np.int64),
-        company_size=_column(rows, 12, np.int64),
-        work_styles=_column(rows, 13, np.int64),
-        skills=_skills(conn, _JOB_SKILLS_SQL, wanted, len(rows)),
+        industry=_column(rows, "industry", np.int64),
+        company_size=_column(rows, "company_size", np.int64),
+        work_styles=_column(rows, "work_styles", np.int64),
+        skills=_skills(conn, "job_skill_rows", wanted, len(rows)),
     )

@@ -38,29 +38,31 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
 import psycopg
 import structlog
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
-from matching.features.extraction import extract_pair_features
-from matching.models import MatchExplanation, TopFactor
+from matching.db.queries import query
+from matching.features.extraction import JobFrame, TalentFrame, extract_pair_features
+from matching.models import MatchExplanation, ScoreCategory, TopFactor
 from matching.observability import COUNTERPARTS_SKIPPED
-from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
+from matching.pipeline.loaders import load_fx_rates
 from matching.retrieval import store as embedding_store
 from matching.retrieval.embedder import TextEmbedder
 from matching.scoring.explain import MatchExplainer
 from matching.scoring.registry import ActiveModel
 from matching.settings import Settings, get_settings
+from matching.side import JOB, TALENT, Kind, Side, side_of
 
 log = structlog.get_logger(__name__)
 
-Kind = Literal["talent", "job"]
 STAGES = ("load", "embed", "retrieve", "featurise", "predict", "explain", "write")
 
 
@@ -118,32 +120,34 @@ class RankingPipeline:
     # -- public entry points --------------------------------------------
 
     def rematch_talent(self, talent_id: UUID) -> RematchResult:
-        return self._rematch("talent", talent_id)
+        return self.rematch(TALENT, talent_id)
 
     def rematch_job(self, job_id: UUID) -> RematchResult:
-        return self._rematch("job", job_id)
+        return self.rematch(JOB, job_id)
 
     # -- the pipeline ------------------------------------------------------
 
-    def _rematch(self, kind: Kind, entity_id: UUID) -> RematchResult:
+    def rematch(self, side: Side | Kind, entity_id: UUID) -> RematchResult:
+        """Rematch one entity of `side` (see the module docstring)."""
+        own = side_of(side)
         watch = Stopwatch()
-        result = RematchResult(kind=kind, entity_id=entity_id, outcome="matched")
+        result = RematchResult(kind=own.kind, entity_id=entity_id, outcome="matched")
         with self.pool.connection() as conn:
             with watch.stage("load"):
-                state = _entity_state(conn, kind, entity_id)
+                state = _entity_state(conn, own, entity_id)
             if state is None:
                 result.outcome = "missing"  # deleted since the job was queued
-            elif not state[0]:
+            elif not state.in_market:
                 with watch.stage("write"):
-                    result.deleted = _remove_from_market(conn, kind, entity_id, state[1])
+                    result.deleted = _remove_from_market(conn, own, entity_id, state.version)
                 result.outcome = "removed"
             else:
                 try:
-                    self._match(conn, kind, entity_id, state[1], watch, result)
+                    self._match(conn, own, entity_id, state.version, watch, result)
                 except Exception as exc:
                     if not is_transient(exc):
                         # poison: this version of the entity fails once, visibly
-                        _mark_failed(conn, kind, entity_id, state[1], exc)
+                        _mark_failed(conn, own, entity_id, state.version, exc)
                     raise
         result.timings = watch.timings
         self._log(result)
@@ -152,70 +156,53 @@ class RankingPipeline:
     def _match(
         self,
         conn: psycopg.Connection,
-        kind: Kind,
+        own: Side,
         entity_id: UUID,
         version: object,
         watch: Stopwatch,
         result: RematchResult,
     ) -> None:
         s = self.settings
+        other = own.counterpart
         with watch.stage("embed"):
-            embedding_store.ensure_embeddings(conn, self.embedder, kind, [entity_id])
-            vectors = (
-                embedding_store.talent_vectors(conn, [entity_id])
-                if kind == "talent"
-                else embedding_store.job_vectors(conn, [entity_id])
-            )
-            vector = vectors[entity_id]
+            # the vector just embedded (or the stored one) comes back: no read-back
+            vector = embedding_store.ensure_vectors(conn, self.embedder, own, [entity_id])[
+                entity_id
+            ]
         with watch.stage("retrieve"):
-            if kind == "talent":
-                nearest = embedding_store.nearest_jobs(conn, vector, k=s.candidates_k)
-            else:
-                nearest = embedding_store.nearest_talents(conn, vector, k=s.candidates_k)
-            other_col = "job_id" if kind == "talent" else "talent_id"
-            own_col = "talent_id" if kind == "talent" else "job_id"
+            nearest = embedding_store.nearest(conn, other, vector, k=s.candidates_k)
             existing = [
                 r[0]
                 for r in conn.execute(
-                    f"select {other_col} from public.matches where {own_col} = %s",
-                    (entity_id,),
+                    query("stored_counterparts").format(**own.identifiers()), (entity_id,)
                 )
             ]
         similarity = dict(nearest)
-        candidates = [other for other, _ in nearest]
+        candidates = [o for o, _ in nearest]
         others = list(dict.fromkeys(candidates + existing))
         result.candidates = len(candidates)
 
         with watch.stage("featurise"):
             fx = load_fx_rates(conn)
-            open_others = _open_counterparts(conn, kind, others)
+            open_others = _in_market(conn, other, others)
             missing_sim = [o for o in open_others if o not in similarity]
             if missing_sim:
-                other_vectors = (
-                    embedding_store.job_vectors(conn, missing_sim)
-                    if kind == "talent"
-                    else embedding_store.talent_vectors(conn, missing_sim)
-                )
-                for other, vec in other_vectors.items():
-                    similarity[other] = float(np.dot(vec, vector))
+                for o, vec in embedding_store.vectors(conn, other, missing_sim).items():
+                    similarity[o] = float(np.dot(vec, vector))
             # the entity's own bad data raises; a bad counterpart is left out
             skipped: dict[UUID, str] = {}
-            if kind == "talent":
-                talents = load_talents(conn, [entity_id], fx)
-                jobs = load_jobs(conn, open_others, fx, rejected=skipped)
-            else:
-                talents = load_talents(conn, open_others, fx, rejected=skipped)
-                jobs = load_jobs(conn, [entity_id], fx)
+            own_frame = own.load(conn, [entity_id], fx)
+            other_frame = other.load(conn, open_others, fx, rejected=skipped)
             if skipped:
-                self._skipped(kind, entity_id, skipped)
+                self._skipped(own, entity_id, skipped)
                 result.skipped = skipped
                 open_others = [o for o in open_others if o not in skipped]
-            if kind == "talent":
-                t_rows = np.zeros(len(open_others), dtype=np.int64)
-                j_rows = np.arange(len(open_others), dtype=np.int64)
-            else:
-                t_rows = np.arange(len(open_others), dtype=np.int64)
-                j_rows = np.zeros(len(open_others), dtype=np.int64)
+            talents, jobs = own.orient(own_frame, other_frame)
+            assert isinstance(talents, TalentFrame) and isinstance(jobs, JobFrame)
+            t_rows, j_rows = own.orient(
+                np.zeros(len(open_others), dtype=np.int64),
+                np.arange(len(open_others), dtype=np.int64),
+            )
             semantic = np.array([similarity.get(o, np.nan) for o in open_others])
             x = extract_pair_features(talents, jobs, t_rows, j_rows, semantic)
 
@@ -224,14 +211,14 @@ class RankingPipeline:
             if model is not None:
                 scores = model.predict(x)
             else:
-                fallback = _fallback_scores(conn, kind, entity_id, open_others)
-                scores = np.array([fallback[o][0] for o in open_others])
+                fallback = _fallback_scores(conn, own, entity_id, open_others)
+                scores = np.array([float(fallback[o].score) for o in open_others])
             # stored (and served) with two decimals: rank what is stored
             scores = np.round(scores, 2)
         # the best candidates, plus every pair already stored for this entity
         candidate_set = set(candidates)
         existing_set = set(existing)
-        pairs = [(entity_id, o) if kind == "talent" else (o, entity_id) for o in open_others]
+        pairs = [own.orient(entity_id, o) for o in open_others]
         order = rank_order(scores, semantic, pairs)
         best = [int(i) for i in order if open_others[i] in candidate_set][: s.stored_matches]
         keep = sorted(set(best) | {i for i, o in enumerate(open_others) if o in existing_set})
@@ -240,20 +227,12 @@ class RankingPipeline:
             if model is not None:
                 explanations = MatchExplainer(model).explain(x[keep])
             else:
-                explanations = [
-                    MatchExplanation(
-                        sub_scores=fallback[open_others[i]][1],
-                        failed_constraints=fallback[open_others[i]][2],
-                        top_factors=fallback[open_others[i]][3],
-                    )
-                    for i in keep
-                ]
+                explanations = [fallback[open_others[i]].explanation() for i in keep]
 
         with watch.stage("write"):
             rows = []
             for pos, i in enumerate(keep):
-                other = open_others[i]
-                talent_id, job_id = (entity_id, other) if kind == "talent" else (other, entity_id)
+                talent_id, job_id = pairs[i]
                 rows.append(
                     (
                         talent_id,
@@ -266,18 +245,21 @@ class RankingPipeline:
                         None if math.isnan(semantic[i]) else float(semantic[i]),
                     )
                 )
-            result.deleted = _write_matches(conn, kind, entity_id, rows, s.stored_matches, version)
+            written = [open_others[i] for i in keep]
+            result.deleted = _write_matches(
+                conn, own, entity_id, rows, written, s.stored_matches, version
+            )
         result.stored = len(rows)
         result.source = "ml" if model is not None else "fallback"
         result.model_version = model.version if model is not None else None
 
-    def _skipped(self, kind: Kind, entity_id: UUID, skipped: dict[UUID, str]) -> None:
-        other: Kind = "job" if kind == "talent" else "talent"
+    def _skipped(self, own: Side, entity_id: UUID, skipped: dict[UUID, str]) -> None:
+        other = own.counterpart_kind
         COUNTERPARTS_SKIPPED.labels(other).inc(len(skipped))
         for other_id, reason in list(skipped.items())[:20]:
             log.warning(
                 "counterpart_skipped",
-                kind=kind,
+                kind=own.kind,
                 entity_id=str(entity_id),
                 counterpart_kind=other,
                 counterpart_id=str(other_id),
@@ -307,84 +289,69 @@ class RankingPipeline:
 # -- SQL helpers -----------------------------------------------------------
 
 
-def _entity_state(
-    conn: psycopg.Connection, kind: Kind, entity_id: UUID
-) -> tuple[bool, object] | None:
-    """None: gone; else (in the market, data version read).
+@dataclass(frozen=True)
+class EntityState:
+    """Whether the entity is in the market, and the data version a rematch reads.
 
     The version is what reconciliation compares (see the module docstring):
     the talent's updated_at, or the later of the job's and its company's.
     """
-    query = (
-        "select open_to_work, updated_at from public.talents where id = %s"
-        if kind == "talent"
-        else "select j.status = 'open', greatest(j.updated_at, c.updated_at)"
-        " from public.jobs j join public.companies c on c.id = j.company_id where j.id = %s"
-    )
-    row = conn.execute(query, (entity_id,)).fetchone()
-    return None if row is None else (bool(row[0]), row[1])
+
+    in_market: bool
+    version: Any
 
 
-_MARK_SQL = """
-    insert into matching.{kind}_rematch_marks
-      ({kind}_id, source_updated_at, outcome, error, marked_at)
-    values (%s, %s, %s, %s, now())
-    on conflict ({kind}_id) do update set
-      source_updated_at = excluded.source_updated_at, outcome = excluded.outcome,
-      error = excluded.error, marked_at = excluded.marked_at
-"""
+def _entity_state(conn: psycopg.Connection, own: Side, entity_id: UUID) -> EntityState | None:
+    """None: gone."""
+    with conn.cursor(row_factory=class_row(EntityState)) as cur:
+        cur.execute(query(own.state_query), (entity_id,))
+        return cur.fetchone()
 
 
 def _mark(
     conn: psycopg.Connection,
-    kind: Kind,
+    own: Side,
     entity_id: UUID,
     version: object,
     outcome: str,
     error: str | None = None,
 ) -> None:
     """Record the data version a rematch read (call inside its write transaction)."""
-    conn.execute(_MARK_SQL.format(kind=kind), (entity_id, version, outcome, error))
+    conn.execute(
+        query("rematch_mark").format(**own.identifiers()), (entity_id, version, outcome, error)
+    )
 
 
 def _mark_failed(
-    conn: psycopg.Connection, kind: Kind, entity_id: UUID, version: object, exc: BaseException
+    conn: psycopg.Connection, own: Side, entity_id: UUID, version: object, exc: BaseException
 ) -> None:
     """Mark a poison version failed; never let the bookkeeping hide the real error."""
     try:
-        _mark(conn, kind, entity_id, version, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        _mark(conn, own, entity_id, version, "failed", f"{type(exc).__name__}: {exc}"[:2000])
     except Exception as mark_exc:
-        log.warning("rematch_mark_failed", kind=kind, entity_id=str(entity_id), error=str(mark_exc))
+        log.warning(
+            "rematch_mark_failed", kind=own.kind, entity_id=str(entity_id), error=str(mark_exc)
+        )
 
 
-def _open_counterparts(conn: psycopg.Connection, kind: Kind, ids: list[UUID]) -> list[UUID]:
+def _in_market(conn: psycopg.Connection, side: Side, ids: list[UUID]) -> list[UUID]:
     """The ids (order kept) whose entity is still in the market."""
     if not ids:
         return []
-    query = (
-        "select id from public.jobs where id = any(%s) and status = 'open'"
-        if kind == "talent"
-        else "select id from public.talents where id = any(%s) and open_to_work"
-    )
-    alive = {r[0] for r in conn.execute(query, (ids,))}
+    alive = {r[0] for r in conn.execute(query("in_market_of").format(**side.identifiers()), (ids,))}
     return [i for i in ids if i in alive]
 
 
 def _remove_from_market(
-    conn: psycopg.Connection, kind: Kind, entity_id: UUID, version: object
+    conn: psycopg.Connection, own: Side, entity_id: UUID, version: object
 ) -> int:
     """A closed job or a talent who left: out of the ANN index and every list."""
-    col = "talent_id" if kind == "talent" else "job_id"
     with conn.transaction():
-        _mark(conn, kind, entity_id, version, "removed")
+        _mark(conn, own, entity_id, version, "removed")
         deleted = conn.execute(
-            f"delete from public.matches where {col} = %s",
-            (entity_id,),
+            query("delete_entity_matches").format(**own.identifiers()), (entity_id,)
         ).rowcount
-        if kind == "talent":
-            embedding_store.set_talent_matchable(conn, [entity_id], False)
-        else:
-            embedding_store.set_job_matchable(conn, [entity_id], False)
+        embedding_store.set_matchable(conn, own, [entity_id], False)
     return deleted
 
 
@@ -406,136 +373,87 @@ def rank_order(
     return np.lexsort((ties, -sim.astype(np.float32), -scores.astype(np.float32)))
 
 
-# Bounded lists. A pair may stay while it ranks in the top %(n)s of its
-# talent's stored list or of its job's (score, similarity, hash: the order the
-# reads serve). A write can break that only for the entity's own rows and, in
-# each counterpart's list, for the row it pushed from rank n to n + 1; both
-# are checked, so after every rematch every stored pair is in one side's best.
-_BETTER = (
-    "(o.score, coalesce(o.similarity, -2), -o.tiebreak)"
-    " > (m.score, coalesce(m.similarity, -2), -m.tiebreak)"
-)
-_PRUNE_OWN_SQL = f"""
-    delete from public.matches m
-    using (
-      -- the entity's rows below its own top n, ranked in one index scan
-      select l.talent_id, l.job_id
-      from public.matches l
-      where l.{{own}} = %(entity)s
-      order by l.score desc, l.similarity desc nulls last, l.tiebreak
-      offset %(n)s
-    ) low
-    where m.talent_id = low.talent_id and m.job_id = low.job_id
-      and (select count(*) from public.matches o
-           where o.{{other}} = m.{{other}} and {_BETTER}) >= %(n)s
-"""
-_PRUNE_PUSHED_SQL = f"""
-    delete from public.matches m
-    using (
-      select x.talent_id, x.job_id
-      from unnest(%(others)s::uuid[]) c (id)
-      cross join lateral (
-        select l.talent_id, l.job_id from public.matches l
-        where l.{{other}} = c.id
-        order by l.score desc, l.similarity desc nulls last, l.tiebreak
-        offset %(n)s limit 1
-      ) x
-    ) pushed
-    where m.talent_id = pushed.talent_id and m.job_id = pushed.job_id
-      and (select count(*) from public.matches o
-           where o.{{own}} = m.{{own}} and {_BETTER}) >= %(n)s
-"""
+# Bounded lists. A pair may stay while it ranks in the top n of its talent's
+# stored list or of its job's (score, similarity, hash: the order the reads
+# serve). A write can break that only for the entity's own rows and, in each
+# counterpart's list, for the row it pushed from rank n to n + 1; both are
+# checked (queries prune_own and prune_pushed), so after every rematch every
+# stored pair is in one side's best.
 
 
 def _write_matches(
     conn: psycopg.Connection,
-    kind: Kind,
+    own: Side,
     entity_id: UUID,
-    rows: list[tuple],
+    rows: list[tuple[Any, ...]],
+    others: list[UUID],
     stored_matches: int,
     version: object,
 ) -> int:
-    """Upsert the entity's rows, drop the pairs that are in neither side's best
-    list and those with a counterpart that left, in one transaction (a crash
-    leaves the previous set intact)."""
-    own, other = ("talent_id", "job_id") if kind == "talent" else ("job_id", "talent_id")
+    """Upsert the entity's rows (`others`: their counterparts, in order), drop
+    the pairs that are in neither side's best list and those with a
+    counterpart that left, in one transaction (a crash leaves the previous
+    set intact)."""
+    ids = own.identifiers()
     with conn.transaction():
-        _mark(conn, kind, entity_id, version, "matched")
+        _mark(conn, own, entity_id, version, "matched")
         with conn.cursor() as cur:
-            cur.executemany(
-                "insert into public.matches (talent_id, job_id, score, source, model_version,"
-                " explanation, features, similarity, computed_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, now())"
-                " on conflict (talent_id, job_id) do update set"
-                " score = excluded.score, source = excluded.source,"
-                " model_version = excluded.model_version, explanation = excluded.explanation,"
-                " features = excluded.features, similarity = excluded.similarity,"
-                " computed_at = excluded.computed_at",
-                rows,
-            )
-        others = [r[1] if kind == "talent" else r[0] for r in rows]
+            cur.executemany(query("upsert_match"), rows)
         bounds = {"entity": entity_id, "others": others, "n": stored_matches}
-        pruned = conn.execute(_PRUNE_OWN_SQL.format(own=own, other=other), bounds).rowcount
-        pruned += conn.execute(_PRUNE_PUSHED_SQL.format(own=own, other=other), bounds).rowcount
-        if kind == "talent":
-            deleted = conn.execute(
-                "delete from public.matches m using public.jobs j"
-                " where m.talent_id = %s and j.id = m.job_id and j.status <> 'open'",
-                (entity_id,),
-            ).rowcount
-        else:
-            deleted = conn.execute(
-                "delete from public.matches m using public.talents t"
-                " where m.job_id = %s and t.id = m.talent_id and not t.open_to_work",
-                (entity_id,),
-            ).rowcount
+        pruned = conn.execute(query("prune_own").format(**ids), bounds).rowcount
+        pruned += conn.execute(query("prune_pushed").format(**ids), bounds).rowcount
+        deleted = conn.execute(query("delete_left_market").format(**ids), (entity_id,)).rowcount
     return deleted + pruned
 
 
-FallbackRow = tuple[float, dict[str, float], list[str], list[TopFactor]]
+@dataclass(frozen=True)
+class FallbackScore:
+    """One row of the `fallback_scores` query: the rule-based score of a pair."""
 
+    talent_id: UUID
+    job_id: UUID
+    score: float
+    skills_score: float
+    experience_score: float
+    location_score: float
+    salary_score: float
+    culture_score: float
+    semantic_score: float
+    failed_constraints: list[str]
+    top_reasons: list[dict[str, Any]]
 
-def _fallback_scores(
-    conn: psycopg.Connection, kind: Kind, entity_id: UUID, others: list[UUID]
-) -> dict[UUID, FallbackRow]:
-    """Rule-based scores from SQL (no model active): score, sub-scores, failed
-    constraints and the reasons `matching.fallback_explanation` gives (the
-    same the read functions serve on the fly)."""
-    if not others:
-        return {}
-    talents = [entity_id] * len(others) if kind == "talent" else others
-    jobs = others if kind == "talent" else [entity_id] * len(others)
-    rows = conn.execute(
-        "select f.talent_id, f.job_id, f.score, f.skills_score, f.experience_score,"
-        " f.location_score, f.salary_score, f.culture_score, f.semantic_score,"
-        " f.failed_constraints, e.top_reasons"
-        " from matching.fallback_score_pairs(%s::uuid[], %s::uuid[]) f"
-        " cross join lateral matching.fallback_explanation(f.score, f.skills_score,"
-        " f.experience_score, f.location_score, f.salary_score, f.culture_score,"
-        " f.semantic_score, f.failed_constraints, f.unscored) e",
-        (talents, jobs),
-    ).fetchall()
-    out = {}
-    for t, j, score, sk, ex, lo, sa, cu, se, failed, reasons in rows:
-        other = j if kind == "talent" else t
-        out[other] = (
-            float(score),
-            {
-                "skills": sk,
-                "experience": ex,
-                "location": lo,
-                "salary": sa,
-                "culture": cu,
-                "semantic": se,
+    def explanation(self) -> MatchExplanation:
+        """The stored explanation: sub-scores, failed constraints, reasons."""
+        return MatchExplanation(
+            sub_scores={
+                ScoreCategory.SKILLS: self.skills_score,
+                ScoreCategory.EXPERIENCE: self.experience_score,
+                ScoreCategory.LOCATION: self.location_score,
+                ScoreCategory.SALARY: self.salary_score,
+                ScoreCategory.CULTURE: self.culture_score,
+                ScoreCategory.SEMANTIC: self.semantic_score,
             },
-            list(failed),
-            [
+            failed_constraints=list(self.failed_constraints),
+            top_factors=[
                 TopFactor(
                     feature=r["feature"],
                     contribution=float(r["contribution"]),
                     sentence=r["sentence"],
                 )
-                for r in reasons
+                for r in self.top_reasons
             ],
         )
-    return out
+
+
+def _fallback_scores(
+    conn: psycopg.Connection, own: Side, entity_id: UUID, others: list[UUID]
+) -> dict[UUID, FallbackScore]:
+    """Rule-based scores from SQL (no model active), by counterpart: score,
+    sub-scores, failed constraints and the reasons `matching.fallback_explanation`
+    gives (the same the read functions serve on the fly)."""
+    if not others:
+        return {}
+    talents, jobs = own.orient([entity_id] * len(others), others)
+    with conn.cursor(row_factory=class_row(FallbackScore)) as cur:
+        cur.execute(query("fallback_scores"), (talents, jobs))
+        return {getattr(r, own.counterpart.id_column): r for r in cur}

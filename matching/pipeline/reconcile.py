@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 import psycopg
 import structlog
 
+from matching.db.queries import query
+from matching.side import JOB, TALENT
+
 log = structlog.get_logger(__name__)
 
 #: pg_advisory_lock key of the reconciliation pass (any fixed bigint; "rcnc")
@@ -51,20 +54,17 @@ def reconcile(conn: psycopg.Connection, batch_size: int = 5000) -> ReconcileRepo
     if not conn.autocommit:
         raise ValueError("reconcile needs an autocommit connection (one transaction per batch)")
     started = time.perf_counter()
-    got = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+    got = conn.execute(query("reconcile_try_lock"), (LOCK_KEY,)).fetchone()
     if not (got and got[0]):
         return ReconcileReport(ran=False)
     report = ReconcileReport(ran=True)
     try:
         # jobs first: talents' rematches search the job index
-        for kind in ("job", "talent"):
+        for kind in (JOB.kind, TALENT.kind):
             report.stale[kind] = report.queued[kind] = 0
             after = None
             while True:
-                row = conn.execute(
-                    "select next_after, stale, queued from matching.reconcile_batch(%s, %s, %s)",
-                    (kind, after, batch_size),
-                ).fetchone()
+                row = conn.execute(query("reconcile_batch"), (kind, after, batch_size)).fetchone()
                 assert row is not None
                 after, stale, queued = row
                 report.batches += 1
@@ -75,6 +75,6 @@ def reconcile(conn: psycopg.Connection, batch_size: int = 5000) -> ReconcileRepo
     finally:
         # a lost connection released the lock already
         with contextlib.suppress(psycopg.Error):
-            conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            conn.execute(query("reconcile_unlock"), (LOCK_KEY,))
     report.seconds = time.perf_counter() - started
     return report

@@ -24,7 +24,13 @@ typed parameter the planner sees.
 
 Transactions: writers run inside `conn.transaction()`, i.e. they commit on an
 idle connection and join (as a savepoint) a transaction the caller already
-has open; the caller commits in that case. ANN and exact queries set their
+has open; the caller commits in that case. A writer that sends a single
+statement on an idle autocommit connection skips BEGIN/COMMIT (the
+statement is its own transaction; see `_atomic`).
+
+Both sides share every function: each takes a `matching.side.Side` (or its
+kind, "talent" / "job"), and the SQL is the named queries of
+matching/db/sql/store.sql with the side's identifiers filled in. ANN and exact queries set their
 planner/index settings with `set_config(..., true)` inside their own
 `conn.transaction()` and put the caller's values back when nested, so nothing
 leaks into the caller's session or transaction. `hnsw.iterative_scan` needs
@@ -35,28 +41,46 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Literal
 from uuid import UUID
 
 import numpy as np
 import psycopg
 from pgvector import Vector
 from pgvector.psycopg.vector import register_vector_info
+from psycopg.rows import class_row
 from psycopg.types import TypeInfo
 
-from matching.retrieval.embedder import (
-    DIMENSIONS,
-    MODEL_NAME,
-    TextEmbedder,
-    job_text,
-    talent_text,
-    text_sha256,
-)
+from matching.db.queries import query
+from matching.retrieval.embedder import DIMENSIONS, MODEL_NAME, TextEmbedder, text_sha256
 from matching.settings import Settings, get_settings
+from matching.side import Kind, Side, TextParts, side_of
 
-Kind = Literal["talent", "job"]
+__all__ = [
+    "EF_SEARCH_MAX",
+    "ENSURE_CHUNK",
+    "EmbeddingRow",
+    "ann_ef_search",
+    "ensure_embeddings",
+    "ensure_vectors",
+    "exact_nearest",
+    "index_live_share",
+    "job_texts",
+    "job_vectors",
+    "nearest",
+    "register_vector_type",
+    "set_matchable",
+    "stale",
+    "sync_matchable",
+    "talent_texts",
+    "talent_vectors",
+    "texts",
+    "upsert_embeddings",
+    "vectors",
+]
+
+SideLike = Side | Kind
 EmbeddingRow = tuple[UUID, np.ndarray, str, bool]
 """(id, unit vector of shape (384,), sha256 of the embedded text, matchable)."""
 
@@ -67,69 +91,13 @@ ENSURE_CHUNK = 256
 
 
 @dataclass(frozen=True)
-class _Table:
-    kind: Kind
-    table: str
-    index: str
-    id_column: str
-    source_sql: str
-    matchable_sql: str
+class _StoredEmbedding:
+    """One row of `embedding_state`: the stale test and, when fresh, what is stored."""
 
-
-_TALENT_SOURCE_SQL = """
-    select t.id, t.headline, t.experience_level::text, t.bio, t.open_to_work,
-           coalesce(
-             (select array_agg(s.name order by lower(s.name), s.name)
-              from public.talent_skills ts
-              join public.skills s on s.id = ts.skill_id
-              where ts.talent_id = t.id),
-             '{}'::text[]
-           ),
-           null::text
-    from public.talents t
-    where t.id = any(%s::uuid[])
-"""
-
-_JOB_SOURCE_SQL = """
-    select j.id, j.title, j.experience_level::text, j.description, j.status = 'open',
-           coalesce(
-             (select array_agg(s.name order by lower(s.name), s.name)
-              from public.job_skills js
-              join public.skills s on s.id = js.skill_id
-              where js.job_id = j.id),
-             '{}'::text[]
-           ),
-           c.name
-    from public.jobs j
-    join public.companies c on c.id = j.company_id
-    where j.id = any(%s::uuid[])
-"""
-
-_TABLES: dict[Kind, _Table] = {
-    "talent": _Table(
-        "talent",
-        "matching.talent_embeddings",
-        "matching.talent_embeddings_hnsw_idx",
-        "talent_id",
-        _TALENT_SOURCE_SQL,
-        "select t.id, t.open_to_work from public.talents t where t.id = any(%s::uuid[])",
-    ),
-    "job": _Table(
-        "job",
-        "matching.job_embeddings",
-        "matching.job_embeddings_hnsw_idx",
-        "job_id",
-        _JOB_SOURCE_SQL,
-        "select j.id, j.status = 'open' from public.jobs j where j.id = any(%s::uuid[])",
-    ),
-}
-
-
-def _table(kind: Kind) -> _Table:
-    try:
-        return _TABLES[kind]
-    except KeyError:
-        raise ValueError(f"kind must be 'talent' or 'job', got {kind!r}") from None
+    id: UUID
+    stale: bool
+    embedding: Vector | None
+    matchable: bool | None
 
 
 # -- type registration -----------------------------------------------------
@@ -163,87 +131,92 @@ def _as_vector(vector: np.ndarray | Sequence[float]) -> Vector:
 # -- texts -----------------------------------------------------------------
 
 
-def _source_rows(
-    conn: psycopg.Connection, kind: Kind, ids: Iterable[UUID]
-) -> dict[UUID, tuple[str, bool]]:
-    """id -> (embedding text, matchable now), one query; ids that do not exist are absent."""
-    table = _table(kind)
-    out: dict[UUID, tuple[str, bool]] = {}
-    for row_id, head, level, body, matchable, skills, company in conn.execute(
-        table.source_sql, (list(ids),)
-    ):
-        if kind == "talent":
-            text = talent_text(head, level, skills, body)
-        else:
-            text = job_text(head, level, skills, body, company)
-        out[row_id] = (text, bool(matchable))
-    return out
+def _text_parts(conn: psycopg.Connection, side: Side, ids: Iterable[UUID]) -> dict[UUID, TextParts]:
+    """id -> what its text is built from, one query; ids that do not exist are absent."""
+    with conn.cursor(row_factory=class_row(TextParts)) as cur:
+        cur.execute(query(side.text_query), (list(ids),))
+        return {row.id: row for row in cur}
 
 
-def talent_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
-    """The embedding text of each talent (headline, level, skills, bio), in one query.
+def texts(conn: psycopg.Connection, side: SideLike, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The embedding text of each entity, in one query; unknown ids are left out.
 
-    Skills are aggregated in SQL; the template is `matching.embedding.talent_text`.
-    Unknown ids are left out.
+    A talent's is headline, level, skills, bio; a job's is title at company,
+    level, skills, description (templates: `matching.retrieval.embedder`).
+    Skills are aggregated in SQL.
     """
-    return {k: text for k, (text, _) in _source_rows(conn, "talent", ids).items()}
-
-
-def job_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
-    """The embedding text of each job (title at company, level, skills, description)."""
-    return {k: text for k, (text, _) in _source_rows(conn, "job", ids).items()}
+    s = side_of(side)
+    return {k: s.text(parts) for k, parts in _text_parts(conn, s, ids).items()}
 
 
 # -- staleness -------------------------------------------------------------
 
 
-def _stale(
-    conn: psycopg.Connection, kind: Kind, ids: Iterable[UUID], texts: Mapping[UUID, str]
-) -> list[UUID]:
-    table = _table(kind)
+def _fingerprints(ids: Iterable[UUID], texts: Mapping[UUID, str]) -> tuple[list[UUID], list[str]]:
     wanted = [i for i in dict.fromkeys(ids) if i in texts]
+    return wanted, [text_sha256(texts[i]) for i in wanted]
+
+
+def stale(
+    conn: psycopg.Connection, side: SideLike, ids: Iterable[UUID], texts: Mapping[UUID, str]
+) -> list[UUID]:
+    """Entities (of `ids`, in that order) whose embedding is missing or out of date.
+
+    Out of date = stored model_name is not MODEL_NAME or stored text_sha256 is
+    not the sha256 of `texts[id]` (the current text). Ids without a text
+    (deleted entities) are skipped. Callers re-embed only these.
+    """
+    s = side_of(side)
+    wanted, shas = _fingerprints(ids, texts)
     if not wanted:
         return []
-    shas = [text_sha256(texts[i]) for i in wanted]
     rows = conn.execute(
-        f"""
-        select c.id
-        from unnest(%s::uuid[], %s::text[]) with ordinality as c (id, sha, ord)
-        left join {table.table} e on e.{table.id_column} = c.id
-        where e.{table.id_column} is null
-           or e.model_name <> %s
-           or e.text_sha256 <> c.sha
-        order by c.ord
-        """,
-        (wanted, shas, MODEL_NAME),
+        query("stale_embeddings").format(**s.identifiers()),
+        {"ids": wanted, "shas": shas, "model": MODEL_NAME},
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def stale_talents(
-    conn: psycopg.Connection, ids: Iterable[UUID], texts: Mapping[UUID, str]
-) -> list[UUID]:
-    """Talents (of `ids`, in that order) whose embedding is missing or out of date.
-
-    Out of date = stored model_name is not MODEL_NAME or stored text_sha256 is
-    not the sha256 of `texts[id]` (the current text). Ids without a text
-    (deleted talents) are skipped. Callers re-embed only these.
-    """
-    return _stale(conn, "talent", ids, texts)
-
-
-def stale_jobs(
-    conn: psycopg.Connection, ids: Iterable[UUID], texts: Mapping[UUID, str]
-) -> list[UUID]:
-    """Jobs whose embedding is missing or out of date; see `stale_talents`."""
-    return _stale(conn, "job", ids, texts)
+def _stored(
+    conn: psycopg.Connection, side: Side, ids: list[UUID], texts: Mapping[UUID, str]
+) -> list[_StoredEmbedding]:
+    """`stale`'s answer for every id, with the stored vector and flag of the fresh ones."""
+    wanted, shas = _fingerprints(ids, texts)
+    if not wanted:
+        return []
+    register_vector_type(conn)
+    # binary: vectors arrive as 4-byte floats, not as text to parse
+    with conn.cursor(binary=True, row_factory=class_row(_StoredEmbedding)) as cur:
+        cur.execute(
+            query("embedding_state").format(**side.identifiers()),
+            {"ids": wanted, "shas": shas, "model": MODEL_NAME},
+        )
+        return cur.fetchall()
 
 
 # -- writes ----------------------------------------------------------------
 
 
-def _upsert(conn: psycopg.Connection, kind: Kind, rows: Iterable[EmbeddingRow]) -> int:
-    table = _table(kind)
+def _atomic(conn: psycopg.Connection) -> AbstractContextManager[object]:
+    """The transaction of a writer that sends ONE statement.
+
+    On an idle autocommit connection that statement is a transaction by
+    itself, so BEGIN and COMMIT would be two round trips for nothing (a
+    rematch runs on such a connection). Anywhere else (inside a caller's
+    transaction, or without autocommit) it is `conn.transaction()`, as for
+    every writer: a savepoint in the caller's transaction, or a commit.
+    """
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    if conn.autocommit and idle:
+        return nullcontext()
+    return conn.transaction()
+
+
+def upsert_embeddings(
+    conn: psycopg.Connection, side: SideLike, rows: Iterable[EmbeddingRow]
+) -> int:
+    """Insert or replace embeddings (model_name = MODEL_NAME); returns rows written."""
+    s = side_of(side)
     register_vector_type(conn)
     params = []
     for row_id, vector, sha, matchable in rows:
@@ -252,82 +225,45 @@ def _upsert(conn: psycopg.Connection, kind: Kind, rows: Iterable[EmbeddingRow]) 
         params.append((row_id, _as_vector(vector), MODEL_NAME, sha, bool(matchable)))
     if not params:
         return 0
-    query = f"""
-        insert into {table.table}
-            ({table.id_column}, embedding, model_name, text_sha256, matchable, embedded_at)
-        values (%s, %s, %s, %s, %s, now())
-        on conflict ({table.id_column}) do update
-        set embedding = excluded.embedding,
-            model_name = excluded.model_name,
-            text_sha256 = excluded.text_sha256,
-            matchable = excluded.matchable,
-            embedded_at = excluded.embedded_at
-    """
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(query, params)
+    statement = query("upsert_embedding").format(**s.identifiers())
+    if len(params) == 1:
+        with _atomic(conn):
+            conn.execute(statement, params[0])
+    else:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(statement, params)
     return len(params)
 
 
-def upsert_talent_embeddings(conn: psycopg.Connection, rows: Iterable[EmbeddingRow]) -> int:
-    """Insert or replace talent embeddings (model_name = MODEL_NAME); returns rows written."""
-    return _upsert(conn, "talent", rows)
-
-
-def upsert_job_embeddings(conn: psycopg.Connection, rows: Iterable[EmbeddingRow]) -> int:
-    """Insert or replace job embeddings (model_name = MODEL_NAME); returns rows written."""
-    return _upsert(conn, "job", rows)
-
-
-def _set_matchable(
-    conn: psycopg.Connection, kind: Kind, ids: Iterable[UUID], matchable: bool
+def set_matchable(
+    conn: psycopg.Connection, side: SideLike, ids: Iterable[UUID], matchable: bool
 ) -> int:
-    table = _table(kind)
-    with conn.transaction():
+    """Put entities in (or take them out of) the ANN index; returns rows changed.
+
+    The HNSW index is partial (`where matchable`), so an entity out of the
+    market is not searched without deleting its vector.
+    """
+    s = side_of(side)
+    with _atomic(conn):
         cur = conn.execute(
-            f"update {table.table} set matchable = %s"
-            f" where {table.id_column} = any(%s::uuid[]) and matchable <> %s",
-            (matchable, list(ids), matchable),
+            query("set_matchable").format(**s.identifiers()),
+            {"matchable": matchable, "ids": list(ids)},
         )
     return cur.rowcount
 
 
-def set_talent_matchable(conn: psycopg.Connection, ids: Iterable[UUID], matchable: bool) -> int:
-    """Put talents in (or take them out of) the ANN index; returns rows changed.
-
-    The HNSW index is partial (`where matchable`), so a talent no longer open
-    to work is not searched without deleting its vector.
-    """
-    return _set_matchable(conn, "talent", ids, matchable)
-
-
-def set_job_matchable(conn: psycopg.Connection, ids: Iterable[UUID], matchable: bool) -> int:
-    """Put jobs in (or take them out of) the ANN index; returns rows changed."""
-    return _set_matchable(conn, "job", ids, matchable)
-
-
-def sync_matchable(conn: psycopg.Connection, kind: Kind, ids: Iterable[UUID]) -> int:
-    """Make `matchable` equal open_to_work / status = 'open' for `ids`; returns rows changed."""
-    table = _table(kind)
-    source = "public.talents s" if kind == "talent" else "public.jobs s"
-    flag = "s.open_to_work" if kind == "talent" else "(s.status = 'open')"
-    with conn.transaction():
-        cur = conn.execute(
-            f"""
-            update {table.table} e set matchable = {flag}
-            from {source}
-            where s.id = e.{table.id_column}
-              and e.{table.id_column} = any(%s::uuid[])
-              and e.matchable is distinct from {flag}
-            """,
-            (list(ids),),
-        )
+def sync_matchable(conn: psycopg.Connection, side: SideLike, ids: Iterable[UUID]) -> int:
+    """Make `matchable` equal the side's market predicate for `ids`; returns rows changed."""
+    s = side_of(side)
+    with _atomic(conn):
+        cur = conn.execute(query("sync_matchable").format(**s.identifiers()), (list(ids),))
     return cur.rowcount
 
 
 def ensure_embeddings(
     conn: psycopg.Connection,
     embedder: TextEmbedder,
-    kind: Kind,
+    side: SideLike,
     ids: Iterable[UUID],
     *,
     chunk_size: int = ENSURE_CHUNK,
@@ -337,32 +273,75 @@ def ensure_embeddings(
     Texts are built from the database, compared with the stored fingerprints,
     and only stale ones are embedded (in chunks of `chunk_size`, each written
     in its own `conn.transaction()`, so an autocommit connection keeps the
-    progress of a long run). `matchable` is set from open_to_work /
-    status = 'open' for re-embedded rows and kept in sync for the others.
+    progress of a long run). `matchable` is set from the market predicate
+    for re-embedded rows and kept in sync for the others.
     """
+    return _ensure(conn, embedder, side_of(side), ids, chunk_size)[0]
+
+
+def ensure_vectors(
+    conn: psycopg.Connection,
+    embedder: TextEmbedder,
+    side: SideLike,
+    ids: Iterable[UUID],
+    *,
+    chunk_size: int = ENSURE_CHUNK,
+) -> dict[UUID, np.ndarray]:
+    """`ensure_embeddings`, returning the up-to-date vectors (float32, (384,)).
+
+    What a rematch needs: a vector it has just embedded is kept, not read
+    back, and the fresh ones come with the staleness check, so the vectors
+    cost no query of their own. Equal to what `vectors` would read afterwards
+    (pgvector stores float32, which is what is kept). Unknown ids are absent.
+    """
+    return _ensure(conn, embedder, side_of(side), ids, chunk_size)[1]
+
+
+def _ensure(
+    conn: psycopg.Connection,
+    embedder: TextEmbedder,
+    side: Side,
+    ids: Iterable[UUID],
+    chunk_size: int,
+) -> tuple[int, dict[UUID, np.ndarray]]:
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return 0
-    source = _source_rows(conn, kind, ids)
-    texts = {k: text for k, (text, _) in source.items()}
-    stale = _stale(conn, kind, ids, texts)
-    for start in range(0, len(stale), chunk_size):
-        chunk = stale[start : start + chunk_size]
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return 0, {}
+    parts = _text_parts(conn, side, wanted)
+    texts = {k: side.text(p) for k, p in parts.items()}
+    stored = _stored(conn, side, wanted, texts)
+    out: dict[UUID, np.ndarray] = {}
+    stale_ids: list[UUID] = []
+    out_of_sync: list[UUID] = []
+    for row in stored:
+        if row.stale:
+            stale_ids.append(row.id)
+            continue
+        assert row.embedding is not None
+        out[row.id] = row.embedding.to_numpy()
+        if row.matchable != parts[row.id].in_market:
+            out_of_sync.append(row.id)
+    for start in range(0, len(stale_ids), chunk_size):
+        chunk = stale_ids[start : start + chunk_size]
         chunk_texts = [texts[i] for i in chunk]
-        vectors = embedder.embed(chunk_texts)
-        _upsert(
+        embedded = embedder.embed(chunk_texts)
+        kept = [np.asarray(embedded[n], dtype=np.float32) for n in range(len(chunk))]
+        upsert_embeddings(
             conn,
-            kind,
+            side,
             (
-                (i, vectors[n], text_sha256(chunk_texts[n]), source[i][1])
+                (i, kept[n], text_sha256(chunk_texts[n]), parts[i].in_market)
                 for n, i in enumerate(chunk)
             ),
         )
-    fresh = set(stale)
-    sync_matchable(conn, kind, [i for i in ids if i in texts and i not in fresh])
-    return len(stale)
+        out.update(zip(chunk, kept, strict=True))
+    # the rest: matchable follows the market predicate (an UPDATE only when a
+    # stored flag differs from the one just read: the statement would change nothing)
+    if out_of_sync:
+        sync_matchable(conn, side, out_of_sync)
+    return len(stale_ids), {i: out[i] for i in wanted if i in out}
 
 
 # -- retrieval -------------------------------------------------------------
@@ -382,26 +361,22 @@ def _local_settings(conn: psycopg.Connection, settings: Mapping[str, str]) -> It
     names = list(settings)
     nested = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
     with conn.transaction():
-        # one round trip: the select list is evaluated left to right
-        row = conn.execute(
-            "select "
-            + ", ".join(["current_setting(%s, true)"] * len(names))
-            + ", "
-            + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [*names, *(v for name in names for v in (name, settings[name]))],
-        ).fetchone()
+        # one round trip: each row reads the old value, then sets the new one
+        previous = conn.execute(
+            query("local_settings_set"), (names, [settings[n] for n in names])
+        ).fetchall()
         yield
-        if nested and row is not None:
+        if nested:
             # a setting unknown before (library not loaded yet) has nothing to go back to
-            restore = [(n, old) for n, old in zip(names, row, strict=False) if old is not None]
+            restore = [(name, old) for name, old, _ in previous if old is not None]
             if restore:
                 conn.execute(
-                    "select " + ", ".join(["set_config(%s, %s, true)"] * len(restore)),
-                    [v for pair in restore for v in pair],
+                    query("local_settings_restore"),
+                    ([n for n, _ in restore], [v for _, v in restore]),
                 )
 
 
-def index_live_share(conn: psycopg.Connection, kind: Kind) -> float:
+def index_live_share(conn: psycopg.Connection, side: SideLike) -> float:
     """Estimated share of the partial HNSW index's entries that are still matchable.
 
     A row that leaves the market (or is re-embedded) keeps its old entry in
@@ -415,15 +390,10 @@ def index_live_share(conn: psycopg.Connection, kind: Kind) -> float:
     1.0 when the statistics are unknown (never analyzed); 0.0 when the index
     is known to be empty.
     """
-    table = _table(kind)
+    s = side_of(side)
     row = conn.execute(
-        """
-        select c.reltuples, coalesce(s.n_dead_tup, 0)
-        from pg_catalog.pg_class c
-        left join pg_catalog.pg_stat_user_tables s on s.relid = %s::regclass
-        where c.oid = %s::regclass
-        """,
-        (table.table, table.index),
+        query("index_live_share"),
+        {"table": f"matching.{s.embeddings}", "index": f"matching.{s.ann_index}"},
     ).fetchone()
     if row is None or row[0] < 0:
         return 1.0
@@ -452,22 +422,36 @@ def ann_ef_search(k: int, settings: Settings, live_share: float = 1.0) -> int | 
     return min(max(needed, settings.ann_ef_search), EF_SEARCH_MAX)
 
 
-def _ann(
+def nearest(
     conn: psycopg.Connection,
-    kind: Kind,
+    side: SideLike,
     vector: np.ndarray | Sequence[float],
-    k: int,
-    settings: Settings | None,
+    k: int = 200,
+    *,
+    settings: Settings | None = None,
 ) -> list[tuple[UUID, float]]:
+    """The k matchable entities of `side` closest to `vector`: (id, cosine similarity), best first.
+
+    Approximate (HNSW). ef_search defaults to 40 in pgvector, which would cap
+    the answer at 40 rows whatever k is, so it is raised to factor * k
+    (settings.ann_ef_search_factor, 3 by default: at k = 200 on 24,000 varied
+    vectors, ef = k left a third of the queries under recall 0.98 and 2k
+    still 3%), divided by the index's live share (`index_live_share`), at
+    least settings.ann_ef_search; see `ann_ef_search`. The iterative scan
+    (pgvector 0.8, relaxed order) fetches more when the first pass falls
+    short, and when the index still cannot fill k rows (or would need an
+    ef_search above pgvector's 1000 because of dead entries) the answer is
+    the exact scan, chosen on purpose: recall 1 for a small matchable set.
+    """
     if k < 1:
         raise ValueError("k must be at least 1")
-    table = _table(kind)
+    s = side_of(side)
     settings = settings or get_settings()
     register_vector_type(conn)
-    query = _as_vector(vector)
-    ef_search = ann_ef_search(k, settings, index_live_share(conn, kind))
+    q = _as_vector(vector)
+    ef_search = ann_ef_search(k, settings, index_live_share(conn, s))
     if ef_search is None:
-        return _exact(conn, kind, vector, k)
+        return exact_nearest(conn, s, vector, k)
     # enable_seqscan off: with most rows out of the market the planner prices the
     # partial index above a seq scan over the whole table, which measured 4x slower.
     # force_custom_plan + prepare=False: a long-lived connection must not answer
@@ -481,23 +465,8 @@ def _ann(
             "plan_cache_mode": "force_custom_plan",
         },
     ):
-        # relaxed_order may return rows slightly out of order: sort again outside.
-        # `materialized` keeps the index scan + LIMIT inside; `+ 0` stops PG 17+
-        # from pushing the outer ORDER BY back into it (pgvector's documented form).
         rows = conn.execute(
-            f"""
-            with ann as materialized (
-                select {table.id_column} as id,
-                       embedding operator(extensions.<=>) %(q)s as distance
-                from {table.table}
-                where matchable
-                order by embedding operator(extensions.<=>) %(q)s
-                limit %(k)s
-            )
-            select id, 1 - distance from ann order by distance + 0, id
-            """,
-            {"q": query, "k": k},
-            prepare=False,
+            query("ann_nearest").format(**s.identifiers()), {"q": q, "k": k}, prepare=False
         ).fetchall()
     if len(rows) < k:
         # The index could not fill the list: fewer than k rows are matchable, or
@@ -506,18 +475,19 @@ def _ann(
         # matchable set is small next to the table, and an exact scan returns
         # all of the true top k (min(k, matchable) rows) at the price of one
         # sequential scan, chosen on purpose rather than by the planner.
-        return _exact(conn, kind, vector, k)
+        return exact_nearest(conn, s, vector, k)
     return [(r[0], float(r[1])) for r in rows]
 
 
-def _exact(
-    conn: psycopg.Connection, kind: Kind, vector: np.ndarray | Sequence[float], k: int
+def exact_nearest(
+    conn: psycopg.Connection, side: SideLike, vector: np.ndarray | Sequence[float], k: int = 200
 ) -> list[tuple[UUID, float]]:
+    """Exact top-k (sequential scan): the ground truth recall is measured against."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    table = _table(kind)
+    s = side_of(side)
     register_vector_type(conn)
-    query = _as_vector(vector)
+    q = _as_vector(vector)
     # Pin the plan to a sequential scan: without this the planner answers
     # ORDER BY <=> LIMIT with the HNSW index, and a caller's enable_seqscan = off
     # (PG 18 then picks by cost among disabled paths) could bring it back.
@@ -525,85 +495,43 @@ def _exact(
         conn, {"enable_indexscan": "off", "enable_bitmapscan": "off", "enable_seqscan": "on"}
     ):
         rows = conn.execute(
-            f"""
-            select {table.id_column}, 1 - (embedding operator(extensions.<=>) %(q)s)
-            from {table.table}
-            where matchable
-            order by embedding operator(extensions.<=>) %(q)s, {table.id_column}
-            limit %(k)s
-            """,
-            {"q": query, "k": k},
-            prepare=False,
+            query("exact_nearest").format(**s.identifiers()), {"q": q, "k": k}, prepare=False
         ).fetchall()
     return [(r[0], float(r[1])) for r in rows]
 
 
-def nearest_jobs(
-    conn: psycopg.Connection,
-    vector: np.ndarray | Sequence[float],
-    k: int = 200,
-    *,
-    settings: Settings | None = None,
-) -> list[tuple[UUID, float]]:
-    """The k matchable jobs closest to `vector`: (job id, cosine similarity), best first.
-
-    Approximate (HNSW). ef_search defaults to 40 in pgvector, which would cap
-    the answer at 40 rows whatever k is, so it is raised to factor * k
-    (settings.ann_ef_search_factor, 3 by default: at k = 200 on 24,000 varied
-    vectors, ef = k left a third of the queries under recall 0.98 and 2k
-    still 3%), divided by the index's live share (`index_live_share`), at
-    least settings.ann_ef_search; see `ann_ef_search`. The iterative scan
-    (pgvector 0.8, relaxed order) fetches more when the first pass falls
-    short, and when the index still cannot fill k rows (or would need an
-    ef_search above pgvector's 1000 because of dead entries) the answer is
-    the exact scan, chosen on purpose: recall 1 for a small matchable set.
-    """
-    return _ann(conn, "job", vector, k, settings)
-
-
-def nearest_talents(
-    conn: psycopg.Connection,
-    vector: np.ndarray | Sequence[float],
-    k: int = 200,
-    *,
-    settings: Settings | None = None,
-) -> list[tuple[UUID, float]]:
-    """The k matchable talents closest to `vector`; see `nearest_jobs`."""
-    return _ann(conn, "talent", vector, k, settings)
-
-
-def exact_nearest_jobs(
-    conn: psycopg.Connection, vector: np.ndarray | Sequence[float], k: int = 200
-) -> list[tuple[UUID, float]]:
-    """Exact top-k (sequential scan): the ground truth recall is measured against."""
-    return _exact(conn, "job", vector, k)
-
-
-def exact_nearest_talents(
-    conn: psycopg.Connection, vector: np.ndarray | Sequence[float], k: int = 200
-) -> list[tuple[UUID, float]]:
-    """Exact top-k talents (sequential scan)."""
-    return _exact(conn, "talent", vector, k)
-
-
-def _vectors(conn: psycopg.Connection, kind: Kind, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
-    table = _table(kind)
+def vectors(
+    conn: psycopg.Connection, side: SideLike, ids: Iterable[UUID]
+) -> dict[UUID, np.ndarray]:
+    """Stored vectors (float32, (384,)); ids without an embedding are absent."""
+    s = side_of(side)
     register_vector_type(conn)
     # binary: vectors arrive as 4-byte floats, not as text to parse
     with conn.cursor(binary=True) as cur:
-        cur.execute(
-            f"select {table.id_column}, embedding from {table.table}"
-            f" where {table.id_column} = any(%s::uuid[])",
-            (list(ids),),
-        )
+        cur.execute(query("embedding_vectors").format(**s.identifiers()), (list(ids),))
         return {row_id: vec.to_numpy() for row_id, vec in cur}
 
 
-def job_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
-    """Stored job vectors (float32, (384,)); ids without an embedding are absent."""
-    return _vectors(conn, "job", ids)
+# -- compatibility ---------------------------------------------------------
+# Callers outside the hot path (training, the trigger-coverage test) still use
+# the per-side names; `vectors` and `texts` are the one implementation.
+
+
+def talent_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """`texts(conn, "talent", ids)`."""
+    return texts(conn, "talent", ids)
+
+
+def job_texts(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """`texts(conn, "job", ids)`."""
+    return texts(conn, "job", ids)
 
 
 def talent_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
-    """Stored talent vectors (float32, (384,)); ids without an embedding are absent."""
-    return _vectors(conn, "talent", ids)
+    """`vectors(conn, "talent", ids)`."""
+    return vectors(conn, "talent", ids)
+
+
+def job_vectors(conn: psycopg.Connection, ids: Iterable[UUID]) -> dict[UUID, np.ndarray]:
+    """`vectors(conn, "job", ids)`."""
+    return vectors(conn, "job", ids)

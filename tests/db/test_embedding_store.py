@@ -118,8 +118,8 @@ def test_matchable_follows_open_to_work_and_status(embedded, conn):
 
 def test_stored_fingerprint_and_vector_match_the_text(conn, embedder, ids):
     some = ids["talent"][:5]
-    texts = store.talent_texts(conn, some)
-    vectors = store.talent_vectors(conn, some)
+    texts = store.texts(conn, "talent", some)
+    vectors = store.vectors(conn, "talent", some)
     stored = dict(
         conn.execute(
             "select talent_id, text_sha256 from matching.talent_embeddings"
@@ -136,17 +136,17 @@ def test_stored_fingerprint_and_vector_match_the_text(conn, embedder, ids):
 
 def test_changing_a_headline_re_embeds_only_that_talent(conn, embedder, ids):
     target = ids["talent"][17]
-    before = store.talent_vectors(conn, [target])[target]
+    before = store.vectors(conn, "talent", [target])[target]
     conn.execute(
         "update public.talents set headline = 'Registered nurse in intensive care' where id = %s",
         (target,),
     )
-    texts = store.talent_texts(conn, ids["talent"])
+    texts = store.texts(conn, "talent", ids["talent"])
     assert texts[target].startswith("Registered nurse in intensive care. Level: ")
-    assert store.stale_talents(conn, ids["talent"], texts) == [target]
+    assert store.stale(conn, "talent", ids["talent"], texts) == [target]
     assert store.ensure_embeddings(conn, embedder, "talent", ids["talent"]) == 1
-    assert store.stale_talents(conn, ids["talent"], texts) == []
-    after = store.talent_vectors(conn, [target])[target]
+    assert store.stale(conn, "talent", ids["talent"], texts) == []
+    after = store.vectors(conn, "talent", [target])[target]
     np.testing.assert_allclose(after, embedder.embed_one(texts[target]), atol=1e-6)
     assert float(before @ after) < 0.99
     assert store.ensure_embeddings(conn, embedder, "talent", ids["talent"]) == 0
@@ -166,10 +166,9 @@ def test_changing_skills_or_company_name_makes_stale(conn, ids):
         " where id = (select company_id from public.jobs where id = %s)",
         (job,),
     )
-    assert store.stale_talents(conn, ids["talent"], store.talent_texts(conn, ids["talent"])) == [
-        talent
-    ]
-    stale_jobs = store.stale_jobs(conn, ids["job"], store.job_texts(conn, ids["job"]))
+    texts = store.texts(conn, "talent", ids["talent"])
+    assert store.stale(conn, "talent", ids["talent"], texts) == [talent]
+    stale_jobs = store.stale(conn, "job", ids["job"], store.texts(conn, "job", ids["job"]))
     assert job in stale_jobs  # and every other job of that company
     company_jobs = {
         r[0]
@@ -188,17 +187,17 @@ def test_another_model_name_makes_stale(conn, ids):
         "update matching.job_embeddings set model_name = 'some/other-model' where job_id = %s",
         (target,),
     )
-    texts = store.job_texts(conn, ids["job"])
-    assert store.stale_jobs(conn, ids["job"], texts) == [target]
+    texts = store.texts(conn, "job", ids["job"])
+    assert store.stale(conn, "job", ids["job"], texts) == [target]
 
 
 def test_missing_embedding_is_stale_and_unknown_ids_are_skipped(conn, ids):
     target = ids["talent"][0]
     conn.execute("delete from matching.talent_embeddings where talent_id = %s", (target,))
     unknown = UUID(int=1)
-    texts = store.talent_texts(conn, [target, unknown])
+    texts = store.texts(conn, "talent", [target, unknown])
     assert set(texts) == {target}
-    assert store.stale_talents(conn, [unknown, target], texts) == [target]
+    assert store.stale(conn, "talent", [unknown, target], texts) == [target]
 
 
 # -- texts -----------------------------------------------------------------
@@ -219,7 +218,8 @@ def test_texts_follow_the_templates(conn, ids):
         )
     ]
     assert skills
-    assert store.talent_texts(conn, [talent])[talent] == talent_text(headline, level, skills, bio)
+    text = store.texts(conn, "talent", [talent])[talent]
+    assert text == talent_text(headline, level, skills, bio)
 
     title, level, description, company = conn.execute(
         "select j.title, j.experience_level::text, j.description, c.name"
@@ -234,7 +234,7 @@ def test_texts_follow_the_templates(conn, ids):
             (job,),
         )
     ]
-    text = store.job_texts(conn, [job])[job]
+    text = store.texts(conn, "job", [job])[job]
     assert text == job_text(title, level, skills, description, company)
     assert text.startswith(f"{title.rstrip('. ')} at {company}. Level: {level}.")
 
@@ -245,8 +245,8 @@ def test_texts_follow_the_templates(conn, ids):
 def test_closing_a_job_takes_it_out_of_ann(ann_conn, embedder, ids):
     conn = ann_conn
     target = open_job_ids(conn)[0]
-    query = store.job_vectors(conn, [target])[target]
-    assert store.nearest_jobs(conn, query, k=5)[0][0] == target
+    query = store.vectors(conn, "job", [target])[target]
+    assert store.nearest(conn, "job", query, k=5)[0][0] == target
 
     conn.execute("update public.jobs set status = 'closed' where id = %s", (target,))
     assert store.ensure_embeddings(conn, embedder, "job", [target]) == 0  # text unchanged
@@ -254,26 +254,26 @@ def test_closing_a_job_takes_it_out_of_ann(ann_conn, embedder, ids):
         "select matchable from matching.job_embeddings where job_id = %s", (target,)
     ).fetchone() == (False,)
     n_open = len(open_job_ids(conn))
-    found = store.nearest_jobs(conn, query, k=n_open + 10)
+    found = store.nearest(conn, "job", query, k=n_open + 10)
     assert target not in {job for job, _ in found}
     assert len(found) == n_open
-    assert target not in {job for job, _ in store.exact_nearest_jobs(conn, query, k=N_JOBS)}
+    assert target not in {job for job, _ in store.exact_nearest(conn, "job", query, k=N_JOBS)}
 
     conn.execute("update public.jobs set status = 'open' where id = %s", (target,))
     assert store.ensure_embeddings(conn, embedder, "job", [target]) == 0
-    assert store.nearest_jobs(conn, query, k=5)[0][0] == target
+    assert store.nearest(conn, "job", query, k=5)[0][0] == target
 
 
 def test_set_matchable(conn, ids):
     target = ids["talent"][9]
-    query = store.talent_vectors(conn, [target])[target]
-    assert store.set_talent_matchable(conn, [target], False) == 1
-    assert store.set_talent_matchable(conn, [target], False) == 0  # already
-    assert target not in {t for t, _ in store.nearest_talents(conn, query, k=N_TALENTS)}
-    assert store.set_talent_matchable(conn, [target], True) == 1
-    assert store.nearest_talents(conn, query, k=3)[0][0] == target
+    query = store.vectors(conn, "talent", [target])[target]
+    assert store.set_matchable(conn, "talent", [target], False) == 1
+    assert store.set_matchable(conn, "talent", [target], False) == 0  # already
+    assert target not in {t for t, _ in store.nearest(conn, "talent", query, k=N_TALENTS)}
+    assert store.set_matchable(conn, "talent", [target], True) == 1
+    assert store.nearest(conn, "talent", query, k=3)[0][0] == target
     job = ids["job"][0]
-    store.set_job_matchable(conn, [job], False)
+    store.set_matchable(conn, "job", [job], False)
     assert conn.execute(
         "select matchable from matching.job_embeddings where job_id = %s", (job,)
     ).fetchone() == (False,)
@@ -284,13 +284,13 @@ def test_set_matchable(conn, ids):
 
 def test_nearest_jobs_sorted_with_true_cosine_similarity(ann_conn, ids):
     conn = ann_conn
-    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
-    found = store.nearest_jobs(conn, query, k=30)
+    query = store.vectors(conn, "talent", [ids["talent"][0]])[ids["talent"][0]]
+    found = store.nearest(conn, "job", query, k=30)
     assert len(found) == 30
     sims = [s for _, s in found]
     assert sims == sorted(sims, reverse=True)
     assert len({j for j, _ in found}) == 30
-    vectors = store.job_vectors(conn, [j for j, _ in found])
+    vectors = store.vectors(conn, "job", [j for j, _ in found])
     for job, sim in found:
         v = vectors[job]
         expected = float(query @ v / (np.linalg.norm(query) * np.linalg.norm(v)))
@@ -302,12 +302,12 @@ def test_k_above_default_ef_search_returns_k_rows(ann_conn, ids):
     conn = ann_conn
     n_open = len(open_job_ids(conn))
     assert n_open > 60
-    query = store.talent_vectors(conn, [ids["talent"][1]])[ids["talent"][1]]
-    assert len(store.nearest_jobs(conn, query, k=60)) == 60
+    query = store.vectors(conn, "talent", [ids["talent"][1]])[ids["talent"][1]]
+    assert len(store.nearest(conn, "job", query, k=60)) == 60
     # The pitfall this guards against: plain HNSW with pgvector's default
     # ef_search (40) and no iterative scan stops at 40 rows whatever LIMIT says.
     settings = Settings(_env_file=None, ann_ef_search=1)  # type: ignore[call-arg]
-    assert len(store.nearest_jobs(conn, query, k=60, settings=settings)) == 60
+    assert len(store.nearest(conn, "job", query, k=60, settings=settings)) == 60
 
 
 def test_default_ef_search_would_starve_an_index_scan(conn, ids):
@@ -316,7 +316,7 @@ def test_default_ef_search_would_starve_an_index_scan(conn, ids):
     conn.execute("set local hnsw.ef_search = 40")
     conn.execute("set local hnsw.iterative_scan = off")
     store.register_vector_type(conn)
-    query = store.talent_vectors(conn, [ids["talent"][2]])[ids["talent"][2]]
+    query = store.vectors(conn, "talent", [ids["talent"][2]])[ids["talent"][2]]
     rows = conn.execute(
         "select job_id from matching.job_embeddings where matchable"
         " order by embedding operator(extensions.<=>) %s limit 60",
@@ -327,12 +327,12 @@ def test_default_ef_search_would_starve_an_index_scan(conn, ids):
 
 def test_recall_against_exact_search(ann_conn, ids):
     conn = ann_conn
-    queries = store.talent_vectors(conn, ids["talent"])
+    queries = store.vectors(conn, "talent", ids["talent"])
     k = 20
     hits = total = 0
     for query in queries.values():
-        approx = {j for j, _ in store.nearest_jobs(conn, query, k=k)}
-        exact = {j for j, _ in store.exact_nearest_jobs(conn, query, k=k)}
+        approx = {j for j, _ in store.nearest(conn, "job", query, k=k)}
+        exact = {j for j, _ in store.exact_nearest(conn, "job", query, k=k)}
         hits += len(approx & exact)
         total += len(exact)
     assert total == k * len(queries)
@@ -341,32 +341,32 @@ def test_recall_against_exact_search(ann_conn, ids):
 
 def test_exact_search_agrees_with_numpy(conn, ids):
     open_ids = open_job_ids(conn)
-    vectors = store.job_vectors(conn, open_ids)
+    vectors = store.vectors(conn, "job", open_ids)
     matrix = np.stack([vectors[j] for j in open_ids])
-    query = store.talent_vectors(conn, [ids["talent"][4]])[ids["talent"][4]]
+    query = store.vectors(conn, "talent", [ids["talent"][4]])[ids["talent"][4]]
     sims = matrix @ query
     best = [open_ids[i] for i in np.argsort(-sims)[:10]]
-    found = store.exact_nearest_jobs(conn, query, k=10)
+    found = store.exact_nearest(conn, "job", query, k=10)
     assert [j for j, _ in found] == best
 
 
 def test_nearest_talents(ann_conn, ids):
     conn = ann_conn
     job = open_job_ids(conn)[0]
-    query = store.job_vectors(conn, [job])[job]
-    found = store.nearest_talents(conn, query, k=50)
+    query = store.vectors(conn, "job", [job])[job]
+    found = store.nearest(conn, "talent", query, k=50)
     n_matchable = conn.execute(
         "select count(*) from matching.talent_embeddings where matchable"
     ).fetchone()[0]
     assert len(found) == min(50, n_matchable)
-    exact = store.exact_nearest_talents(conn, query, k=50)
+    exact = store.exact_nearest(conn, "talent", query, k=50)
     assert len({t for t, _ in found} & {t for t, _ in exact}) >= 0.95 * len(exact)
 
 
 def test_ann_settings_do_not_leak_out_of_the_query(seeded, embedded, ids):
     with psycopg.connect(seeded, autocommit=True) as c:
-        query = store.talent_vectors(c, [ids["talent"][0]])[ids["talent"][0]]
-        store.nearest_jobs(c, query, k=300)
+        query = store.vectors(c, "talent", [ids["talent"][0]])[ids["talent"][0]]
+        store.nearest(c, "job", query, k=300)
         assert c.execute("select current_setting('hnsw.ef_search')").fetchone() == ("40",)
         assert c.execute("select current_setting('hnsw.iterative_scan')").fetchone() == ("off",)
 
@@ -384,12 +384,12 @@ def test_exact_is_a_seq_scan_and_forced_ann_an_index_scan(ann_conn, ids):
     """Exact must be exact even when the caller disabled seq scans; neither leaks settings."""
     conn = ann_conn
     conn.execute("select 1")  # make sure a transaction is open for the xact stats
-    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    query = store.vectors(conn, "talent", [ids["talent"][0]])[ids["talent"][0]]
     seq0, idx0 = scans(conn)
-    store.exact_nearest_jobs(conn, query, k=10)
+    store.exact_nearest(conn, "job", query, k=10)
     seq1, idx1 = scans(conn)
     assert (seq1 - seq0, idx1 - idx0) == (1, 0)
-    store.nearest_jobs(conn, query, k=10)
+    store.nearest(conn, "job", query, k=10)
     seq2, idx2 = scans(conn)
     if conn.execute("select current_setting('enable_seqscan')").fetchone() == ("off",):
         assert (seq2 - seq1, idx2 - idx1) == (0, 1)  # exact's settings did not stick
@@ -398,10 +398,10 @@ def test_exact_is_a_seq_scan_and_forced_ann_an_index_scan(ann_conn, ids):
 
 
 def test_settings_are_restored_inside_a_caller_transaction(conn, ids):
-    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    query = store.vectors(conn, "talent", [ids["talent"][0]])[ids["talent"][0]]
     conn.execute("set local hnsw.ef_search = 33")
-    store.nearest_jobs(conn, query, k=80)
-    store.exact_nearest_jobs(conn, query, k=5)
+    store.nearest(conn, "job", query, k=80)
+    store.exact_nearest(conn, "job", query, k=5)
     assert conn.execute(
         "select current_setting('hnsw.ef_search'), current_setting('hnsw.iterative_scan'),"
         " current_setting('enable_indexscan'), current_setting('enable_bitmapscan')"
@@ -414,9 +414,9 @@ def test_settings_are_restored_inside_a_caller_transaction(conn, ids):
 def test_works_without_extensions_on_the_search_path(conn, ids):
     conn.execute("set local search_path = public")
     target = ids["job"][0]
-    query = store.job_vectors(conn, [target])[target]
+    query = store.vectors(conn, "job", [target])[target]
     assert query.dtype == np.float32 and query.shape == (384,)
-    assert store.exact_nearest_jobs(conn, query, k=1)
+    assert store.exact_nearest(conn, "job", query, k=1)
 
 
 def test_upsert_validates_and_replaces(conn, ids):
@@ -424,23 +424,23 @@ def test_upsert_validates_and_replaces(conn, ids):
     vector = np.zeros(384, dtype=np.float32)
     vector[0] = 1.0
     sha = "0" * 64
-    assert store.upsert_job_embeddings(conn, [(target, vector, sha, True)]) == 1
+    assert store.upsert_embeddings(conn, "job", [(target, vector, sha, True)]) == 1
     row = conn.execute(
         "select text_sha256, model_name, matchable from matching.job_embeddings where job_id = %s",
         (target,),
     ).fetchone()
     assert row == (sha, MODEL_NAME, True)
-    np.testing.assert_array_equal(store.job_vectors(conn, [target])[target], vector)
+    np.testing.assert_array_equal(store.vectors(conn, "job", [target])[target], vector)
     with pytest.raises(ValueError, match="shape"):
-        store.upsert_job_embeddings(conn, [(target, np.zeros(10), sha, True)])
+        store.upsert_embeddings(conn, "job", [(target, np.zeros(10), sha, True)])
     with pytest.raises(ValueError, match="NaN"):
-        store.upsert_job_embeddings(conn, [(target, np.full(384, np.nan), sha, True)])
+        store.upsert_embeddings(conn, "job", [(target, np.full(384, np.nan), sha, True)])
     with pytest.raises(ValueError, match="sha256"):
-        store.upsert_job_embeddings(conn, [(target, vector, "abc", True)])
+        store.upsert_embeddings(conn, "job", [(target, vector, "abc", True)])
     with pytest.raises(ValueError, match="kind"):
         store.ensure_embeddings(conn, TextEmbedder(), "company", [target])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must"):
-        store.nearest_jobs(conn, vector, k=0)
+        store.nearest(conn, "job", vector, k=0)
 
 
 def test_index_runs_on_a_long_lived_connection_when_few_rows_are_matchable(conn, ids):
@@ -453,13 +453,13 @@ def test_index_runs_on_a_long_lived_connection_when_few_rows_are_matchable(conn,
     """
     conn.execute("select 1")
     open_ids = open_job_ids(conn)
-    store.set_job_matchable(conn, open_ids[: int(len(open_ids) * 0.9)], False)
+    store.set_matchable(conn, "job", open_ids[: int(len(open_ids) * 0.9)], False)
     conn.execute("analyze matching.job_embeddings")
-    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    query = store.vectors(conn, "talent", [ids["talent"][0]])[ids["talent"][0]]
     k = 5  # fewer than the open jobs left (see the next test for more)
     for _ in range(10):
         seq0, idx0 = scans(conn)
-        assert len(store.nearest_jobs(conn, query, k=k)) == k
+        assert len(store.nearest(conn, "job", query, k=k)) == k
         seq1, idx1 = scans(conn)
         assert (seq1 - seq0, idx1 - idx0) == (0, 1)
     assert conn.execute("select current_setting('enable_seqscan')").fetchone() == ("on",)
@@ -476,17 +476,17 @@ def test_fewer_matchable_than_k_is_answered_exactly(conn, ids):
     """
     conn.execute("select 1")
     open_ids = open_job_ids(conn)
-    store.set_job_matchable(conn, open_ids[: int(len(open_ids) * 0.9)], False)
+    store.set_matchable(conn, "job", open_ids[: int(len(open_ids) * 0.9)], False)
     n_matchable = conn.execute(
         "select count(*) from matching.job_embeddings where matchable"
     ).fetchone()[0]
-    query = store.talent_vectors(conn, [ids["talent"][0]])[ids["talent"][0]]
+    query = store.vectors(conn, "talent", [ids["talent"][0]])[ids["talent"][0]]
     seq0, idx0 = scans(conn)
-    found = store.nearest_jobs(conn, query, k=50)
+    found = store.nearest(conn, "job", query, k=50)
     seq1, idx1 = scans(conn)
     assert seq1 - seq0 == 1 and idx1 - idx0 in (0, 1)
     assert len(found) == n_matchable < 50
-    assert [j for j, _ in found] == [j for j, _ in store.exact_nearest_jobs(conn, query, k=50)]
+    assert [j for j, _ in found] == [j for j, _ in store.exact_nearest(conn, "job", query, k=50)]
 
 
 def index_and_seq_scans(conn: psycopg.Connection) -> tuple[int, int]:
@@ -521,13 +521,13 @@ def test_worker_connection_scans_the_index_at_every_selectivity(
         open_ids = open_job_ids(c)
         closed = open_ids[: int(len(open_ids) * closed_share)]
         k = min(20, len(open_ids) - len(closed))
-        query = store.talent_vectors(c, [ids["talent"][3]])[ids["talent"][3]]
+        query = store.vectors(c, "talent", [ids["talent"][3]])[ids["talent"][3]]
         try:
-            store.set_job_matchable(c, closed, False)
+            store.set_matchable(c, "job", closed, False)
             c.execute("analyze matching.job_embeddings")
             idx0, seq0 = index_and_seq_scans(c)
             for _ in range(12):
-                assert len(store.nearest_jobs(c, query, k=k)) == k
+                assert len(store.nearest(c, "job", query, k=k)) == k
             idx1, seq1 = index_and_seq_scans(c)
             assert (idx1 - idx0, seq1 - seq0) == (12, 0)
             # (the set_config round trip may be prepared: it has no plan to go stale)
@@ -535,18 +535,18 @@ def test_worker_connection_scans_the_index_at_every_selectivity(
             assert not [p for p in prepared if "job_embeddings" in p]
             assert c.execute("select current_setting('enable_seqscan')").fetchone() == ("on",)
         finally:
-            store.set_job_matchable(c, closed, True)
+            store.set_matchable(c, "job", closed, True)
             c.execute("analyze matching.job_embeddings")
 
 
 def test_recall_per_query_at_default_settings(conn, ids):
     """Every talent's ANN top 50 holds >= 98% of its exact top 50 (per query, not on average)."""
     talents = ids["talent"][:40]
-    vectors = store.talent_vectors(conn, talents)
+    vectors = store.vectors(conn, "talent", talents)
     worst = 1.0
     for talent in talents:
-        exact = {j for j, _ in store.exact_nearest_jobs(conn, vectors[talent], k=50)}
-        got = {j for j, _ in store.nearest_jobs(conn, vectors[talent], k=50)}
+        exact = {j for j, _ in store.exact_nearest(conn, "job", vectors[talent], k=50)}
+        got = {j for j, _ in store.nearest(conn, "job", vectors[talent], k=50)}
         worst = min(worst, len(exact & got) / len(exact))
     assert worst >= 0.98
 

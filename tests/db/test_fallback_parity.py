@@ -10,7 +10,7 @@ from psycopg import errors
 
 from matching.features.extraction import REMOTE_COMPATIBILITY, REMOTE_POLICIES, REMOTE_PREFERENCES
 from matching.pipeline.loaders import load_fx_rates, load_jobs, load_talents
-from matching.retrieval.store import job_vectors, register_vector_type, talent_vectors
+from matching.retrieval.store import register_vector_type, vectors
 from matching.scoring.fallback import FallbackMatcher
 from matching.synthetic.seed import seed
 from matching.synthetic.taxonomy import FX_PER_USD
@@ -78,8 +78,8 @@ def test_sql_and_python_agree_on_random_pairs(seeded):
         fx = load_fx_rates(conn)
         talents = load_talents(conn, talent_ids, fx)
         jobs = load_jobs(conn, job_ids, fx)
-        tv = talent_vectors(conn, talent_ids)
-        jv = job_vectors(conn, job_ids)
+        tv = vectors(conn, "talent", talent_ids)
+        jv = vectors(conn, "job", job_ids)
 
     assert len(rows) == N_PAIRS
     assert [r[0] for r in rows] == [talent_ids[i] for i in ti]

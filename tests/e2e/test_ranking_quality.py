@@ -21,7 +21,7 @@ from support.worker import Worker, queue_idle, wait_for
 
 from matching.db.scratch import temporary_database
 from matching.pipeline.ranking import pair_tiebreak
-from matching.retrieval.store import job_vectors, talent_vectors
+from matching.retrieval.store import vectors
 from matching.scoring import registry
 from matching.synthetic.seed import seed
 from matching.training.initial import train_initial_model
@@ -132,8 +132,8 @@ def _served(url: str, talent: uuid.UUID) -> list[tuple]:
 
 def _cosines(url: str, talent: uuid.UUID, jobs: list[uuid.UUID]) -> dict[uuid.UUID, float]:
     with psycopg.connect(url) as conn:
-        tv = talent_vectors(conn, [talent])[talent]
-        jv = job_vectors(conn, jobs)
+        tv = vectors(conn, "talent", [talent])[talent]
+        jv = vectors(conn, "job", jobs)
     return {j: float(np.dot(tv, v)) for j, v in jv.items()}
 
 

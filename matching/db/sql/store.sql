@@ -1,0 +1,140 @@
+-- Queries of matching/retrieval/store.py: embedding texts, stored vectors,
+-- nearest neighbours. Per-side identifiers ({embeddings}, {id_column},
+-- {entities}, {in_market}) come from matching.side.Side.identifiers().
+
+-- name: talent_text_parts
+-- What a talent's embedding text is built from (matching.side.TextParts),
+-- skills sorted as the text template sorts them; unknown ids are absent.
+select t.id,
+       t.headline as head,
+       t.experience_level::text as level,
+       t.bio as body,
+       t.open_to_work as in_market,
+       coalesce(
+         (select array_agg(s.name order by lower(s.name), s.name)
+          from public.talent_skills ts
+          join public.skills s on s.id = ts.skill_id
+          where ts.talent_id = t.id),
+         array[]::text[]
+       ) as skills,
+       null::text as company
+from public.talents t
+where t.id = any(%s::uuid[])
+
+-- name: job_text_parts
+-- What a job's embedding text is built from: title, level, skills,
+-- description and its company's name.
+select j.id,
+       j.title as head,
+       j.experience_level::text as level,
+       j.description as body,
+       j.status = 'open' as in_market,
+       coalesce(
+         (select array_agg(s.name order by lower(s.name), s.name)
+          from public.job_skills js
+          join public.skills s on s.id = js.skill_id
+          where js.job_id = j.id),
+         array[]::text[]
+       ) as skills,
+       c.name as company
+from public.jobs j
+join public.companies c on c.id = j.company_id
+where j.id = any(%s::uuid[])
+
+-- name: stale_embeddings
+-- The ids (in the order given) whose stored embedding is missing, from
+-- another model, or of another text than the sha256 given with the id.
+select c.id
+from unnest(%(ids)s::uuid[], %(shas)s::text[]) with ordinality as c (id, sha, ord)
+left join {embeddings} e on e.{id_column} = c.id
+where e.{id_column} is null
+   or e.model_name <> %(model)s
+   or e.text_sha256 <> c.sha
+order by c.ord
+
+-- name: embedding_state
+-- The stale test of stale_embeddings for every id given, plus what a
+-- rematch needs of the fresh ones: the stored vector (so it is not read
+-- again) and the stored matchable flag (so it is synced only when it differs).
+select c.id,
+       (e.{id_column} is null
+        or e.model_name <> %(model)s
+        or e.text_sha256 <> c.sha) is true as stale,
+       e.embedding,
+       e.matchable
+from unnest(%(ids)s::uuid[], %(shas)s::text[]) with ordinality as c (id, sha, ord)
+left join {embeddings} e on e.{id_column} = c.id
+order by c.ord
+
+-- name: upsert_embedding
+-- One embedding in, replacing the stored one (executemany: one row each).
+insert into {embeddings}
+    ({id_column}, embedding, model_name, text_sha256, matchable, embedded_at)
+values (%s, %s, %s, %s, %s, now())
+on conflict ({id_column}) do update
+set embedding = excluded.embedding,
+    model_name = excluded.model_name,
+    text_sha256 = excluded.text_sha256,
+    matchable = excluded.matchable,
+    embedded_at = excluded.embedded_at
+
+-- name: set_matchable
+-- Put entities in (or take them out of) the partial HNSW index.
+update {embeddings} set matchable = %(matchable)s
+where {id_column} = any(%(ids)s::uuid[]) and matchable <> %(matchable)s
+
+-- name: sync_matchable
+-- matchable = the side's market predicate, for the ids given.
+update {embeddings} e set matchable = {in_market}
+from {entities} s
+where s.id = e.{id_column}
+  and e.{id_column} = any(%s::uuid[])
+  and e.matchable is distinct from {in_market}
+
+-- name: index_live_share
+-- Live entries of a partial HNSW index (reltuples) and the dead row
+-- versions of its table, from the statistics autovacuum keeps.
+select c.reltuples, coalesce(s.n_dead_tup, 0)
+from pg_catalog.pg_class c
+left join pg_catalog.pg_stat_user_tables s on s.relid = %(table)s::regclass
+where c.oid = %(index)s::regclass
+
+-- name: local_settings_set
+-- Transaction-local settings: each row reads the previous value, then sets
+-- the new one (a row's select list is evaluated left to right).
+select s.name, pg_catalog.current_setting(s.name, true) as previous,
+       pg_catalog.set_config(s.name, s.value, true)
+from unnest(%s::text[], %s::text[]) as s (name, value)
+
+-- name: local_settings_restore
+-- Put back the values local_settings_set read (nested transactions only).
+select pg_catalog.set_config(s.name, s.value, true)
+from unnest(%s::text[], %s::text[]) as s (name, value)
+
+-- name: ann_nearest
+-- The k matchable rows nearest to the query vector through the HNSW index.
+-- relaxed_order may return rows slightly out of order: sorted again outside.
+-- `materialized` keeps the index scan + LIMIT inside; `+ 0` stops PG 17+
+-- from pushing the outer ORDER BY back into it (pgvector's documented form).
+with ann as materialized (
+    select {id_column} as id,
+           embedding operator(extensions.<=>) %(q)s as distance
+    from {embeddings}
+    where matchable
+    order by embedding operator(extensions.<=>) %(q)s
+    limit %(k)s
+)
+select id, 1 - distance from ann order by distance + 0, id
+
+-- name: exact_nearest
+-- The true k nearest matchable rows (the caller pins a sequential scan).
+select {id_column}, 1 - (embedding operator(extensions.<=>) %(q)s)
+from {embeddings}
+where matchable
+order by embedding operator(extensions.<=>) %(q)s, {id_column}
+limit %(k)s
+
+-- name: embedding_vectors
+-- Stored vectors by id (read with a binary cursor).
+select {id_column}, embedding from {embeddings}
+where {id_column} = any(%s::uuid[])
