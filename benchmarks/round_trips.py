@@ -47,7 +47,7 @@ from matching.retrieval.embedder import TextEmbedder
 from matching.scoring.registry import ActiveModel
 from matching.settings import get_settings
 from matching.synthetic.seed import seed
-from matching.training.pipeline import train_initial_model
+from matching.training import train_initial_model
 
 
 @dataclass

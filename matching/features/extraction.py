@@ -161,7 +161,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "shares {value:.0%} of its skills with the job",
-        silent_when=(("skills_missing", 1.0),), monotone=1,
+        silent_when=(("skills_missing", 1.0),),
+        monotone=1,
     ),
     Feature(
         "required_coverage",
@@ -170,7 +171,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "covers {value:.0%} of the required skills",
-        silent_when=(("required_skill_count", 0.0),), monotone=1,
+        silent_when=(("required_skill_count", 0.0),),
+        monotone=1,
     ),
     Feature(
         "proficiency_alignment",
@@ -179,7 +181,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "meets {value:.0%} of the proficiency the shared skills ask for",
-        silent_when=(("skills_missing", 1.0),), monotone=1,
+        silent_when=(("skills_missing", 1.0),),
+        monotone=1,
     ),
     Feature(
         "skill_years_score",
@@ -190,7 +193,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "has {value:.0%} of the hands-on years the key skills call for",
-        silent_when=(("skills_missing", 1.0),), monotone=1,
+        silent_when=(("skills_missing", 1.0),),
+        monotone=1,
     ),
     Feature(
         "missing_required_count",
@@ -199,7 +203,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         MISSING_REQUIRED_CAP,
         "is missing {value:.0f} required skill(s)",
-        silent_when=(("required_skill_count", 0.0),), monotone=-1,
+        silent_when=(("required_skill_count", 0.0),),
+        monotone=-1,
     ),
     Feature(
         "skills_missing",
@@ -273,7 +278,8 @@ FEATURES: tuple[Feature, ...] = (
         "lives {value:,.0f} km from the job",
         unknown_if="location_missing",
         unknown_phrase="distance unknown: a location is missing",
-        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),), monotone=-1,
+        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),),
+        monotone=-1,
     ),
     Feature(
         "location_missing",
@@ -303,7 +309,8 @@ FEATURES: tuple[Feature, ...] = (
         "can reach the job's office ({value:.0%} commute fit)",
         unknown_if="location_missing",
         unknown_phrase="commute not scored: a location is missing",
-        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),), monotone=1,
+        silent_when=(("job_remote_policy", REMOTE_POLICY_CODE),),
+        monotone=1,
     ),
     Feature(
         "timezone_overlap",
@@ -391,7 +398,8 @@ FEATURES: tuple[Feature, ...] = (
         0.0,
         1.0,
         "shares {value:.0%} of the company's work styles",
-        silent_when=(("work_style_alignment", NEUTRAL),), monotone=1,
+        silent_when=(("work_style_alignment", NEUTRAL),),
+        monotone=1,
     ),
     Feature(
         "semantic_similarity",

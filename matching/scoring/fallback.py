@@ -87,9 +87,7 @@ class FallbackMatcher:
         sentences (the scores are the same); labelling millions of pairs needs
         only the numbers.
         """
-        x = extract_pair_features(
-            talents, jobs, talent_rows, job_rows, semantic, dtype=np.float64
-        )
+        x = extract_pair_features(talents, jobs, talent_rows, job_rows, semantic, dtype=np.float64)
 
         def f(name: str) -> F64:
             return x[:, FEATURE_INDEX[name]]

@@ -359,9 +359,7 @@ def test_skills_are_read_only_vocabulary(conn, world):
 def test_a_talent_sees_only_their_own_matches(conn, world):
     seen = rows(conn, world.caller("ann"), "select talent_id from public.matches")
     assert ids(seen) == {world.talents["ann"]}
-    assert (
-        rows(conn, world.caller("bob"), "select talent_id, job_id from public.matches") == []
-    )
+    assert rows(conn, world.caller("bob"), "select talent_id, job_id from public.matches") == []
     # scores are served by the RPC functions only (issue 12)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         rows(conn, world.caller("ann"), "select score from public.matches")

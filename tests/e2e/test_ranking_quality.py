@@ -224,15 +224,16 @@ def test_ties_are_ordered_by_similarity_then_pair_hash(market, worker):
         conn.execute("set local role service_role")
         t = talents[0]
         # make every stored score equal: the order must come from the text, then the hash
-        conn.execute("update public.matches set score = 50, similarity = 0.5 where talent_id = %s",
-                     (t,))
-        served = [r[0] for r in conn.execute(
-            "select job_id from public.get_talent_matches(%s, 20, 0)", (t,))]
+        conn.execute(
+            "update public.matches set score = 50, similarity = 0.5 where talent_id = %s", (t,)
+        )
+        served = [
+            r[0]
+            for r in conn.execute("select job_id from public.get_talent_matches(%s, 20, 0)", (t,))
+        ]
         expected = sorted(served, key=lambda j: pair_tiebreak(t, j))
         assert served == expected
-        sql = conn.execute(
-            "select matching.pair_tiebreak(%s, %s)", (t, served[0])
-        ).fetchone()[0]
+        sql = conn.execute("select matching.pair_tiebreak(%s, %s)", (t, served[0])).fetchone()[0]
         assert sql == pair_tiebreak(t, served[0])
         conn.rollback()
 
@@ -251,24 +252,28 @@ def test_the_initial_model_learns_from_text(market, worker, initial_model):
     assert strict >= cosine - 0.1, (strict, cosine)
     with psycopg.connect(url) as conn:
         scores = [r[0] for r in conn.execute("select score from public.matches")]
-        reasons = conn.execute(
-            "select explanation -> 'top_factors' from public.matches"
-        ).fetchall()
+        reasons = conn.execute("select explanation -> 'top_factors' from public.matches").fetchall()
     assert np.std(scores) > 1.0
     # stored with two decimals
     assert all(abs(v * 100 - round(v * 100)) < 1e-3 for v in scores)
     for (factors,) in reasons:
         for f in factors:
-            assert f["feature"] not in {"required_coverage", "missing_required_count",
-                                        "commute_fit", "distance_km"}, f
+            assert f["feature"] not in {
+                "required_coverage",
+                "missing_required_count",
+                "commute_fit",
+                "distance_km",
+            }, f
             assert not f["feature"].endswith("_missing")
 
 
 def test_activation_and_rollback_re_rank_the_market(market, worker, initial_model):
     url, _, _ = market
     copy = initial_model.with_metrics({"copy_of": initial_model.version})
-    copy = type(copy)(copy.booster, type(copy.metadata)(**{
-        **copy.metadata.__dict__, "version": initial_model.version + "-b"}))
+    copy = type(copy)(
+        copy.booster,
+        type(copy.metadata)(**{**copy.metadata.__dict__, "version": initial_model.version + "-b"}),
+    )
     with psycopg.connect(url) as conn:
         registry.register(conn, copy)
         registry.activate(conn, copy.version)

@@ -18,6 +18,7 @@ from matching.training.initial import train_initial_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+
 @pytest.fixture(scope="module")
 def market(db_url) -> str:
     seed(db_url, seed=8, n_talents=150, n_jobs=80)

@@ -307,4 +307,3 @@ def build_world(conn: psycopg.Connection) -> World:
             (talents[talent], jobs[job], score, MODEL, Jsonb(explanation)),
         )
     return World(users, talents, companies, jobs, skill_ids)
-

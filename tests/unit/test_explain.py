@@ -186,9 +186,7 @@ def _speaking(row: np.ndarray) -> np.ndarray:
     return np.array([f.speaks(float(row[i]), values) for i, f in enumerate(FEATURES)])
 
 
-def test_top_factors_are_the_largest_speaking_contributions_in_order(
-    explainer, explanations, rows
-):
+def test_top_factors_are_the_largest_speaking_contributions_in_order(explainer, explanations, rows):
     att = explainer.attributions(rows)
     silenced = 0
     for k, e in enumerate(explanations):
@@ -216,28 +214,54 @@ def test_top_factors_are_the_largest_speaking_contributions_in_order(
 
 
 def test_no_reason_for_coverage_without_required_skills_or_commute_to_remote_jobs():
-    row = _row(required_skill_count=0.0, required_coverage=1.0, job_remote_policy=2.0,
-               commute_fit=1.0, location_missing=0.0, distance_km=800.0)
-    c = _contributions(required_coverage=15.0, commute_fit=7.1, distance_km=-3.0,
-                       job_remote_policy=2.0)
+    row = _row(
+        required_skill_count=0.0,
+        required_coverage=1.0,
+        job_remote_policy=2.0,
+        commute_fit=1.0,
+        location_missing=0.0,
+        distance_km=800.0,
+    )
+    c = _contributions(
+        required_coverage=15.0, commute_fit=7.1, distance_km=-3.0, job_remote_policy=2.0
+    )
     e = build_explanation(row, c, base_value=40.0)
     assert [f.feature for f in e.top_factors] == ["job_remote_policy"]
     assert e.top_factors[0].sentence == "+2.0 points: fully remote role"
     # the same values with required skills and an on-site job are reasons
-    row = _row(required_skill_count=2.0, required_coverage=1.0, job_remote_policy=0.0,
-               commute_fit=0.9, location_missing=0.0, distance_km=10.0)
+    row = _row(
+        required_skill_count=2.0,
+        required_coverage=1.0,
+        job_remote_policy=0.0,
+        commute_fit=0.9,
+        location_missing=0.0,
+        distance_km=10.0,
+    )
     e = build_explanation(row, c, base_value=40.0)
-    assert [f.feature for f in e.top_factors] == [
-        "required_coverage", "commute_fit", "distance_km"
-    ]
+    assert [f.feature for f in e.top_factors] == ["required_coverage", "commute_fit", "distance_km"]
 
 
 def test_indicators_unknowns_and_no_preference_are_never_reasons():
-    row = _row(location_missing=1.0, distance_km=0.0, commute_fit=0.5, semantic_missing=1.0,
-               industry_match=0.5, salary_missing=1.0, salary_iou=0.0)
-    c = _contributions(location_missing=9.0, distance_km=8.0, commute_fit=7.0,
-                       semantic_missing=6.0, semantic_similarity=5.0, industry_match=4.0,
-                       salary_iou=3.0, salary_missing=2.5, talent_years=1.0)
+    row = _row(
+        location_missing=1.0,
+        distance_km=0.0,
+        commute_fit=0.5,
+        semantic_missing=1.0,
+        industry_match=0.5,
+        salary_missing=1.0,
+        salary_iou=0.0,
+    )
+    c = _contributions(
+        location_missing=9.0,
+        distance_km=8.0,
+        commute_fit=7.0,
+        semantic_missing=6.0,
+        semantic_similarity=5.0,
+        industry_match=4.0,
+        salary_iou=3.0,
+        salary_missing=2.5,
+        talent_years=1.0,
+    )
     e = build_explanation(row, c, base_value=40.0)
     assert [f.feature for f in e.top_factors] == ["talent_years"]
 

@@ -1,5 +1,4 @@
-"""The named SQL queries: each loads, names are unique, and each one parses
-against the migrated schema.
+"""Each named SQL query parses against the migrated schema.
 
 Parsing is checked by the server, not by a Python parser: a query that
 reads or writes rows is PREPAREd (Postgres parses it, resolves every table,
@@ -13,8 +12,6 @@ checks that `.format()` with identifiers composes, not that they parse.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from importlib import resources
 
 import psycopg
 import pytest
@@ -22,20 +19,10 @@ from psycopg import sql
 
 from matching.db import queries
 
-_NAME_LINE = re.compile(r"^-- name: (\S+)\s*$", re.MULTILINE)
 _IDENTIFIER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _PARAM = re.compile(r"%\((?P<name>[a-z_][a-z0-9_]*)\)s|%s|%%")
 #: statements PREPARE accepts; anything else is a utility statement
 _PREPARABLE = {"select", "insert", "update", "delete", "with", "values", "merge"}
-
-
-def _files() -> dict[str, str]:
-    folder = resources.files("matching.db") / "sql"
-    return {
-        entry.name: entry.read_text(encoding="utf-8")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql")
-    }
 
 
 def _first_keyword(text: str) -> str:
@@ -64,38 +51,6 @@ def _numbered(text: str) -> tuple[str, int]:
     return _PARAM.sub(number, text), count
 
 
-def test_every_query_loads() -> None:
-    names = queries.names()
-    assert names, "no named queries found"
-    for name in names:
-        assert _first_keyword(queries.text(name)), f"{name} has no statement"
-        assert isinstance(queries.query(name), sql.SQL)
-
-
-def test_query_names_are_unique_across_files() -> None:
-    found = Counter(name for text in _files().values() for name in _NAME_LINE.findall(text))
-    assert found, "no `-- name:` lines found"
-    assert [name for name, n in found.items() if n > 1] == []
-    assert sorted(found) == queries.names()
-
-
-def test_unknown_query_is_an_error() -> None:
-    with pytest.raises(queries.QueryError):
-        queries.text("no_such_query")
-
-
-def test_identifier_placeholders_compose() -> None:
-    templated = [n for n in queries.names() if _IDENTIFIER.search(queries.text(n))]
-    for name in templated:
-        fields = set(_IDENTIFIER.findall(queries.text(name)))
-        composed = queries.query(name).format(**{f: sql.Identifier("x", f) for f in fields})
-        rendered = composed.as_string(None)
-        assert "{" not in rendered, name
-        for f in fields:
-            assert f'"x"."{f}"' in rendered, (name, f)
-
-
-@pytest.mark.integration
 def test_every_plain_query_parses_in_a_migrated_database(db_url: str) -> None:
     checked: list[str] = []
     with psycopg.connect(db_url) as conn, conn.transaction(force_rollback=True):
