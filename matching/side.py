@@ -9,7 +9,7 @@ built and how its feature frame is loaded. Before this module those facts
 were repeated as `kind == "talent"` branches and talent_/job_ twin functions.
 
 The SQL migrations enqueue the same tasks by name (`matching.enqueue_rematch`);
-tests/test_task_names.py checks that every name they use is registered.
+tests/db/test_task_names.py checks that every name they use is registered.
 """
 
 from __future__ import annotations

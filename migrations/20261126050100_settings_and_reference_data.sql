@@ -60,7 +60,7 @@ create policy skills_select on public.skills for select to authenticated using (
 
 -- One row of API settings. Changed by service_role or the owner (an UPDATE
 -- in the SQL editor); a trigger validates it (no CHECKs: every CHECK in
--- public/matching must have a case in tests/test_constraints.py; the
+-- public/matching must have a case in tests/db/test_constraints.py; the
 -- feedback cap has one).
 create table matching.api_settings (
   id boolean primary key default true,

@@ -3,7 +3,7 @@
 --
 -- It recomputes, in SQL, the features of matching/features/extraction.py that the rules
 -- need and combines them exactly like matching/scoring/fallback.py (FallbackMatcher);
--- tests/test_fallback_parity.py keeps the two equal to 1e-6 on thousands of
+-- tests/db/test_fallback_parity.py keeps the two equal to 1e-6 on thousands of
 -- random synthetic pairs. Change both or neither.
 
 -- The score has a text term: the cosine similarity of the two stored

@@ -8,7 +8,7 @@
 -- search_path (pg_temp last) that check the caller themselves. `matching` and
 -- `procrastinate` stay internal: no USAGE for anon/authenticated, and the
 -- only functions of `matching` they may EXECUTE are the ones table CHECKs
--- and RLS policies call (listed in tests/test_rpc_lint.py with the reason).
+-- and RLS policies call (listed in tests/db/test_rpc_lint.py with the reason).
 --
 -- Error codes (stable; PostgREST answers 400 for MTxxx, 403/401 for 42501,
 -- 429 for PT429):

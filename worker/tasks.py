@@ -4,7 +4,7 @@ Registered on the app under the namespace "matching" (`TASK_NAMESPACE`),
 so the SQL that enqueues them (matching.enqueue_jobs / enqueue_task) names
 them "matching:<task>". Every task name and queue is a constant here or a
 field of `matching.side.Side` (the rematch tasks), used both to register the
-task and to enqueue it; tests/test_task_names.py checks that the names the
+task and to enqueue it; tests/db/test_task_names.py checks that the names the
 migrations enqueue are registered.
 
 Retries and queueing locks are designed together. Rematch jobs carry a
