@@ -126,6 +126,24 @@ with ann as materialized (
 )
 select id, 1 - distance from ann order by distance + 0, id
 
+-- name: ann_nearest_many
+-- ann_nearest for many query vectors in one statement: one HNSW index scan
+-- per vector (a LATERAL subquery with its own ORDER BY ... LIMIT cannot be
+-- flattened, so each scan keeps its limit, as the materialized CTE does for
+-- one vector). Rows come back by query position (1-based), then as
+-- ann_nearest orders them; `+ 0` keeps the ORDER BY out of the scans.
+select q.ord, a.id, 1 - a.distance
+from unnest(%(qs)s::extensions.vector[]) with ordinality as q (v, ord)
+cross join lateral (
+    select {id_column} as id,
+           embedding operator(extensions.<=>) q.v as distance
+    from {embeddings}
+    where matchable
+    order by embedding operator(extensions.<=>) q.v
+    limit %(k)s
+) a
+order by q.ord, a.distance + 0, a.id
+
 -- name: exact_nearest
 -- The true k nearest matchable rows (the caller pins a sequential scan).
 select {id_column}, 1 - (embedding operator(extensions.<=>) %(q)s)

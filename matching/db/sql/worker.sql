@@ -28,6 +28,16 @@ select matching.enqueue_rematch(%s, %s, %s)
 -- One job not about a single entity; its queueing lock is its task name.
 select matching.enqueue_task(%(task)s, %(queue)s, %(task)s, %(args)s, null, %(priority)s)
 
+-- name: enqueue_batch
+-- One bulk re-rank batch (rematch_batch): its lock and queueing lock name
+-- the batch ("<task>:<kind>:<first id>"), so batches never coalesce with
+-- or wait for each other, nor for the per-entity jobs of edits; a start
+-- delay (> 0) is the backoff of a retried batch.
+select matching.enqueue_task(%(task)s, %(queue)s, %(lock)s, %(args)s,
+                             case when %(delay)s::float8 > 0
+                                  then now() + make_interval(secs => %(delay)s::float8) end,
+                             %(priority)s)
+
 -- name: purge_api_counters
 select matching.purge_api_counters()
 

@@ -1,0 +1,445 @@
+"""Bulk re-ranking: a batch of entities of one side per call, equal to rematching
+them one by one.
+
+After a model activation every stored score is rescored (`rematch_all`).
+Rematching entity by entity costs ~25 round trips and a model and SHAP call
+per entity, most of it the same work repeated. A batch does each read once
+for all its entities (states, vectors, one LATERAL ANN statement, stored
+pairs, fx rates, the counterparts' frames for the union), featurises every
+pair in one call, scores them with one `predict` and explains the rows that
+may be stored with one SHAP call; then it writes entity by entity, in order,
+with the per-entity write steps of `matching.pipeline.ranking` (the named
+queries upsert_match, prune_own, prune_pushed, delete_left_market,
+rematch_mark), pipelined: two round trips per entity.
+
+Equivalence with the per-entity path (tests/db/test_batch_rematch.py). Lists
+are bounded, so an earlier entity's write can prune a pair of a later entity
+of the same batch (prune_pushed). A write only ever inserts pairs of its own
+entity, so a batch entity's stored set at its write is a subset of what it
+had when the batch read it: scores and explanations are computed for its
+candidates and every pair stored at the start, and the write uses the best
+candidates plus the pairs still stored then (read in the write's
+transaction), exactly what `rematch` would have read at that moment.
+Candidates, features and scores do not depend on the stored pairs.
+
+Races with edits. The batch read each entity's data version when it
+started; its write transaction reads the version again with the row
+share-locked (queries <kind>_state_locked). If an edit has moved it, the
+write is skipped: the edit enqueued its own rematch job, which has run or
+will run with the new data (a batch must not overwrite fresher rows with
+stale ones). An edit committing while the write runs waits for it, and its
+job runs afterwards. Stored pairs the batch did not see (a counterpart's
+rematch added one since) and anything the batch cannot handle itself (the
+entity's own data cannot be featurised, its vector is missing, no active
+model, an unexpected error while computing the batch) go to the per-entity
+`rematch` at the entity's turn, so they behave exactly as there: poison
+marks that version 'failed' (reported in the result, the batch goes on).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import psycopg
+import structlog
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from matching.db.connection import is_transient
+from matching.db.queries import query
+from matching.features.extraction import JobFrame, TalentFrame, extract_pair_features
+from matching.pipeline.loaders import load_fx_rates
+from matching.pipeline.ranking import (
+    EntityState,
+    RankingPipeline,
+    RematchResult,
+    Stopwatch,
+    _in_market,
+    _mark,
+    _remove_from_market,
+    rank_order,
+)
+from matching.retrieval import store as embedding_store
+from matching.scoring.explain import MatchExplainer
+from matching.scoring.model import MatchingModel
+from matching.side import Kind, Side, side_of
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What a batch did, entity by entity (in the order given)."""
+
+    kind: Kind
+    #: one per entity handled (matched, removed or missing), in order
+    results: list[RematchResult] = field(default_factory=list)
+    #: poison: entity -> error; that data version is marked 'failed'
+    failed: dict[UUID, str] = field(default_factory=dict)
+    #: edited since the batch read them: left to the edit's own rematch job
+    superseded: list[UUID] = field(default_factory=list)
+    #: entities handed to the per-entity path (see the module docstring)
+    single: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+    @property
+    def entities(self) -> int:
+        return len(self.results) + len(self.failed) + len(self.superseded)
+
+
+@dataclass(frozen=True)
+class _StateRow:
+    """One row of the `<kind>_states` query."""
+
+    id: UUID
+    in_market: bool
+    version: Any
+
+
+@dataclass
+class _Planned:
+    """One in-market entity's write, computed before any write of the batch."""
+
+    #: counterparts in the order the per-entity path lists them (candidates,
+    #: then stored pairs), in the market and featurisable
+    order: list[UUID]
+    #: the best `stored_matches` candidates
+    best: set[UUID]
+    #: every stored counterpart when the batch read them (in the market or not)
+    stored: set[UUID]
+    #: counterpart -> the upsert_match row, for `best` and the stored ones in `order`
+    rows: dict[UUID, tuple[Any, ...]]
+    candidates: int
+    skipped: dict[UUID, str]
+
+
+@dataclass
+class _Plan:
+    planned: dict[UUID, _Planned]
+    #: entities for the per-entity path
+    single: set[UUID]
+    model: MatchingModel
+
+
+def _states(conn: psycopg.Connection, own: Side, ids: list[UUID]) -> dict[UUID, EntityState]:
+    """(in market, version) of each entity that exists, in one query."""
+    with conn.cursor(row_factory=class_row(_StateRow)) as cur:
+        cur.execute(query(own.states_query), (ids,))
+        return {r.id: EntityState(r.in_market, r.version) for r in cur}
+
+
+def _stored_counterparts(
+    conn: psycopg.Connection, own: Side, ids: list[UUID]
+) -> dict[UUID, list[UUID]]:
+    """Each entity's stored counterparts, in one query."""
+    out: dict[UUID, list[UUID]] = {i: [] for i in ids}
+    if ids:
+        statement = query("stored_counterparts_of").format(**own.identifiers())
+        for entity_id, other_id in conn.execute(statement, (ids,)):
+            out[entity_id].append(other_id)
+    return out
+
+
+def rematch_batch(pipeline: RankingPipeline, side: Side | Kind, ids: list[UUID]) -> BatchResult:
+    """Rematch `ids` (of `side`) as `pipeline.rematch` would, one after the other."""
+    own = side_of(side)
+    wanted = list(dict.fromkeys(ids))
+    watch = Stopwatch()
+    out = BatchResult(kind=own.kind)
+    with pipeline.pool.connection() as conn:
+        with watch.stage("load"):
+            model = pipeline.active_model.get(conn)
+            states = _states(conn, own, wanted) if model is not None and wanted else {}
+        plan: _Plan | None = None
+        if model is not None:
+            # without a model the SQL fallback scores: entity by entity
+            live = [i for i in wanted if i in states and states[i].in_market]
+            try:
+                plan = _plan(pipeline, conn, own, live, model, watch)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                # one entity's surprise must not cost the batch: one by one, each
+                # entity then fails (or not) on its own, as with per-entity jobs
+                log.warning(
+                    "rematch_batch_compute_failed",
+                    kind=own.kind,
+                    entities=len(wanted),
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                )
+        with watch.stage("write"):
+            for entity_id in wanted:
+                state = states.get(entity_id)
+                if plan is None or entity_id in plan.single:
+                    _single(pipeline, conn, own, entity_id, out)
+                elif state is None:
+                    out.results.append(RematchResult(own.kind, entity_id, "missing"))
+                elif not state.in_market:
+                    _remove(conn, own, entity_id, state, out)
+                else:
+                    planned = plan.planned[entity_id]
+                    _write(pipeline, conn, own, entity_id, state.version, planned, plan.model, out)
+    out.timings = watch.timings
+    _log(pipeline, out)
+    return out
+
+
+def _plan(
+    pipeline: RankingPipeline,
+    conn: psycopg.Connection,
+    own: Side,
+    live: list[UUID],
+    model: MatchingModel,
+    watch: Stopwatch,
+) -> _Plan:
+    """Everything but the writes, for the in-market entities `live` (see the
+    module docstring): the steps of `RankingPipeline._match`, each once."""
+    s = pipeline.settings
+    other = own.counterpart
+    single: set[UUID] = set()
+    with watch.stage("embed"):
+        vectors = embedding_store.ensure_vectors(conn, pipeline.embedder, own, live)
+    # no vector (deleted meanwhile): the per-entity path says what happens
+    single.update(i for i in live if i not in vectors)
+    live = [i for i in live if i in vectors]
+    with watch.stage("retrieve"):
+        nearest = embedding_store.nearest_many(
+            conn, other, [vectors[i] for i in live], k=s.candidates_k, settings=s
+        )
+        existing = _stored_counterparts(conn, own, live)
+
+    with watch.stage("featurise"):
+        fx = load_fx_rates(conn)
+        candidates_of = {i: [o for o, _ in nearest[n]] for n, i in enumerate(live)}
+        similarity = {i: dict(nearest[n]) for n, i in enumerate(live)}
+        others_of = {i: list(dict.fromkeys(candidates_of[i] + existing[i])) for i in live}
+        union = list(dict.fromkeys(o for i in live for o in others_of[i]))
+        open_set = set(_in_market(conn, other, union))
+        # a stored counterpart outside the candidates: cosine from the stored
+        # vectors, pair by pair as `_match` computes it (np.dot of float32)
+        missing = {
+            i: [o for o in others_of[i] if o in open_set and o not in similarity[i]] for i in live
+        }
+        wanted_vectors = list(dict.fromkeys(o for i in live for o in missing[i]))
+        other_vectors = (
+            embedding_store.vectors(conn, other, wanted_vectors) if wanted_vectors else {}
+        )
+        for i in live:
+            for o in missing[i]:
+                if o in other_vectors:
+                    similarity[i][o] = float(np.dot(other_vectors[o], vectors[i]))
+        own_rejected: dict[UUID, str] = {}
+        own_frame = own.load(conn, live, fx, rejected=own_rejected)
+        # the entity's own bad data: `rematch` marks that version failed and raises
+        single.update(own_rejected)
+        live = [i for i in live if i not in own_rejected]
+        skipped: dict[UUID, str] = {}
+        other_frame = other.load(conn, [o for o in union if o in open_set], fx, rejected=skipped)
+        own_row = {i: n for n, i in enumerate(own_frame.ids)}
+        other_row = {o: n for n, o in enumerate(other_frame.ids)}
+        orders: dict[UUID, list[UUID]] = {}
+        starts: dict[UUID, int] = {}
+        own_rows: list[np.ndarray] = []
+        other_rows: list[np.ndarray] = []
+        semantic_parts: list[np.ndarray] = []
+        start = 0
+        for i in live:
+            order = [o for o in others_of[i] if o in open_set and o not in skipped]
+            orders[i], starts[i] = order, start
+            start += len(order)
+            own_rows.append(np.full(len(order), own_row[i], dtype=np.int64))
+            other_rows.append(np.array([other_row[o] for o in order], dtype=np.int64))
+            semantic_parts.append(np.array([similarity[i].get(o, np.nan) for o in order]))
+        talents, jobs = own.orient(own_frame, other_frame)
+        assert isinstance(talents, TalentFrame) and isinstance(jobs, JobFrame)
+        t_rows, j_rows = own.orient(_concat(own_rows, np.int64), _concat(other_rows, np.int64))
+        semantic = _concat(semantic_parts, np.float64)
+        x = extract_pair_features(talents, jobs, t_rows, j_rows, semantic)
+
+    with watch.stage("predict"):
+        # stored (and served) with two decimals: rank what is stored
+        scores = np.round(model.predict(x), 2)
+        # per entity: the best candidates, plus every pair stored at the start
+        best_of: dict[UUID, set[UUID]] = {}
+        keep_rows: list[int] = []
+        for i in live:
+            order, start = orders[i], starts[i]
+            end = start + len(order)
+            candidate_set, stored_set = set(candidates_of[i]), set(existing[i])
+            pairs = [own.orient(i, o) for o in order]
+            ranked = rank_order(scores[start:end], semantic[start:end], pairs)
+            best = [int(k) for k in ranked if order[k] in candidate_set][: s.stored_matches]
+            best_of[i] = {order[k] for k in best}
+            keep = sorted(set(best) | {k for k, o in enumerate(order) if o in stored_set})
+            keep_rows.extend(start + k for k in keep)
+
+    with watch.stage("explain"):
+        explanations = MatchExplainer(model).explain(x[keep_rows]) if keep_rows else []
+        explained = dict(zip(keep_rows, explanations, strict=True))
+
+    planned: dict[UUID, _Planned] = {}
+    for i in live:
+        order, start = orders[i], starts[i]
+        rows: dict[UUID, tuple[Any, ...]] = {}
+        for k, o in enumerate(order):
+            g = start + k
+            if g not in explained:
+                continue
+            talent_id, job_id = own.orient(i, o)
+            rows[o] = (
+                talent_id,
+                job_id,
+                float(scores[g]),
+                "ml",
+                model.version,
+                Jsonb(explained[g].model_dump(mode="json", exclude_defaults=True)),
+                [float(v) for v in x[g]],
+                None if math.isnan(semantic[g]) else float(semantic[g]),
+            )
+        planned[i] = _Planned(
+            order=order,
+            best=best_of[i],
+            stored=set(existing[i]),
+            rows=rows,
+            candidates=len(candidates_of[i]),
+            skipped={o: skipped[o] for o in others_of[i] if o in skipped},
+        )
+    return _Plan(planned=planned, single=single, model=model)
+
+
+def _concat(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _locked_state(conn: psycopg.Connection, own: Side, entity_id: UUID) -> EntityState | None:
+    with conn.cursor(row_factory=class_row(EntityState)) as cur:
+        cur.execute(query(own.locked_state_query), (entity_id,))
+        return cur.fetchone()
+
+
+def _write(
+    pipeline: RankingPipeline,
+    conn: psycopg.Connection,
+    own: Side,
+    entity_id: UUID,
+    version: Any,
+    planned: _Planned,
+    model: MatchingModel,
+    out: BatchResult,
+) -> None:
+    """One entity's write: `_write_matches` with the rows `_match` would write
+    now, behind the version check (see the module docstring). Pipelined: the
+    check and the stored pairs in one round trip, the write and COMMIT in another."""
+    ids = own.identifiers()
+    n = pipeline.settings.stored_matches
+    verdict = "matched"
+    written: list[UUID] = []
+    counted: list[psycopg.Cursor[Any]] = []
+    with conn.pipeline(), conn.transaction():
+        state_cur = conn.cursor(row_factory=class_row(EntityState))
+        state_cur.execute(query(own.locked_state_query), (entity_id,))
+        stored_cur = conn.execute(query("stored_counterparts").format(**ids), (entity_id,))
+        current = state_cur.fetchone()
+        stored_now = {r[0] for r in stored_cur.fetchall()}
+        if current is None:
+            verdict = "missing"  # deleted since the batch read it
+        elif current.version != version:
+            verdict = "superseded"
+        elif stored_now - planned.stored:
+            verdict = "single"  # a pair the batch did not read: `rematch` reads it
+        if verdict != "matched":
+            raise psycopg.Rollback()
+        written = [o for o in planned.order if o in planned.best or o in stored_now]
+        _mark(conn, own, entity_id, version, "matched")
+        with conn.cursor() as cur:
+            cur.executemany(query("upsert_match"), [planned.rows[o] for o in written])
+        bounds = {"entity": entity_id, "others": written, "n": n}
+        counted.append(conn.execute(query("prune_own").format(**ids), bounds))
+        counted.append(conn.execute(query("prune_pushed").format(**ids), bounds))
+        counted.append(conn.execute(query("delete_left_market").format(**ids), (entity_id,)))
+    if verdict == "missing":
+        out.results.append(RematchResult(own.kind, entity_id, "missing"))
+    elif verdict == "superseded":
+        out.superseded.append(entity_id)
+    elif verdict == "single":
+        _single(pipeline, conn, own, entity_id, out)
+    else:
+        if planned.skipped:
+            pipeline._skipped(own, entity_id, planned.skipped)
+        out.results.append(
+            RematchResult(
+                own.kind,
+                entity_id,
+                "matched",
+                source="ml",
+                model_version=model.version,
+                candidates=planned.candidates,
+                stored=len(written),
+                deleted=sum(max(c.rowcount, 0) for c in counted),
+                skipped=planned.skipped,
+            )
+        )
+
+
+def _remove(
+    conn: psycopg.Connection, own: Side, entity_id: UUID, state: EntityState, out: BatchResult
+) -> None:
+    """`_remove_from_market` behind the version check."""
+    with conn.transaction():
+        current = _locked_state(conn, own, entity_id)
+        if current is None:
+            out.results.append(RematchResult(own.kind, entity_id, "missing"))
+            return
+        if current.version != state.version:
+            out.superseded.append(entity_id)
+            return
+        deleted = _remove_from_market(conn, own, entity_id, state.version)
+    out.results.append(RematchResult(own.kind, entity_id, "removed", deleted=deleted))
+
+
+def _single(
+    pipeline: RankingPipeline,
+    conn: psycopg.Connection,
+    own: Side,
+    entity_id: UUID,
+    out: BatchResult,
+) -> None:
+    """The per-entity path for one entity; poison is recorded, the batch goes on."""
+    out.single += 1
+    try:
+        out.results.append(pipeline.rematch_on(conn, own, entity_id))
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        out.failed[entity_id] = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning(
+            "rematch_batch_entity_failed",
+            kind=own.kind,
+            entity_id=str(entity_id),
+            error=out.failed[entity_id][:300],
+        )
+
+
+def _log(pipeline: RankingPipeline, out: BatchResult) -> None:
+    outcomes: dict[str, int] = {}
+    for r in out.results:
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+    fields: dict[str, Any] = {
+        "kind": out.kind,
+        "entities": out.entities,
+        **outcomes,
+        "failed": len(out.failed),
+        "superseded": len(out.superseded),
+        "single": out.single,
+        "seconds": round(out.seconds, 4),
+        **{f"{k}_ms": round(v * 1000, 2) for k, v in out.timings.items()},
+    }
+    log.info("rematch_batch", **fields)
