@@ -191,7 +191,7 @@ class RankingPipeline:
                 entity_id
             ]
         with watch.stage("retrieve"):
-            nearest = embedding_store.nearest(conn, other, vector, k=s.candidates_k)
+            nearest = embedding_store.nearest(conn, other, vector, k=s.candidates_k, settings=s)
             existing = [
                 r[0]
                 for r in conn.execute(
