@@ -117,8 +117,8 @@ def market(db_url: str) -> Iterator[dict[str, Any]]:
                 conn.execute("select set_config('search_path', 'procrastinate', true)")
                 conn.execute("delete from procrastinate.procrastinate_jobs")
             stored = "select {col} from public.matches group by {col} order by count(*) desc"
-            left, closed, bad_talent = [
-                r[0] for r in conn.execute(stored.format(col="talent_id")).fetchmany(3)
+            left, bad_talent = [
+                r[0] for r in conn.execute(stored.format(col="talent_id")).fetchmany(2)
             ]
             bad_job, closed_job = [
                 r[0] for r in conn.execute(stored.format(col="job_id")).fetchmany(2)
