@@ -210,6 +210,8 @@ def _plan(
     # no vector (deleted meanwhile): the per-entity path says what happens
     single.update(i for i in live if i not in vectors)
     live = [i for i in live if i in vectors]
+    if not live:
+        return _Plan(planned={}, single=single, model=model)
     with watch.stage("retrieve"):
         nearest = embedding_store.nearest_many(
             conn, other, [vectors[i] for i in live], k=s.candidates_k, settings=s
