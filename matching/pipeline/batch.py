@@ -183,7 +183,7 @@ def rematch_batch(pipeline: RankingPipeline, side: Side | Kind, ids: list[UUID])
                 elif state is None:
                     out.results.append(RematchResult(own.kind, entity_id, "missing"))
                 elif not state.in_market:
-                    _remove(conn, own, entity_id, state, out)
+                    _remove(pipeline, conn, own, entity_id, state, out)
                 else:
                     planned = plan.planned[entity_id]
                     _write(pipeline, conn, own, entity_id, state.version, planned, plan.model, out)
@@ -376,23 +376,30 @@ def _write(
     else:
         if planned.skipped:
             pipeline._skipped(own, entity_id, planned.skipped)
-        out.results.append(
-            RematchResult(
-                own.kind,
-                entity_id,
-                "matched",
-                source="ml",
-                model_version=model.version,
-                candidates=planned.candidates,
-                stored=len(written),
-                deleted=sum(max(c.rowcount, 0) for c in counted),
-                skipped=planned.skipped,
-            )
+        result = RematchResult(
+            own.kind,
+            entity_id,
+            "matched",
+            source="ml",
+            model_version=model.version,
+            candidates=planned.candidates,
+            stored=len(written),
+            deleted=sum(max(c.rowcount, 0) for c in counted),
+            skipped=planned.skipped,
         )
+        # one "rematch" event per entity, as the per-entity path logs (stage
+        # timings are the batch's, in its own "rematch_batch" event)
+        pipeline._log(result)
+        out.results.append(result)
 
 
 def _remove(
-    conn: psycopg.Connection, own: Side, entity_id: UUID, state: EntityState, out: BatchResult
+    pipeline: RankingPipeline,
+    conn: psycopg.Connection,
+    own: Side,
+    entity_id: UUID,
+    state: EntityState,
+    out: BatchResult,
 ) -> None:
     """`_remove_from_market` behind the version check."""
     with conn.transaction():
@@ -404,7 +411,9 @@ def _remove(
             out.superseded.append(entity_id)
             return
         deleted = _remove_from_market(conn, own, entity_id, state.version)
-    out.results.append(RematchResult(own.kind, entity_id, "removed", deleted=deleted))
+    result = RematchResult(own.kind, entity_id, "removed", deleted=deleted)
+    pipeline._log(result)
+    out.results.append(result)
 
 
 def _single(
