@@ -320,7 +320,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--talents", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=4_000, help="~85%% of them are open")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--sample", type=int, default=300, help="talents per in-process path")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--edit-gap", type=float, default=0.3, help="seconds between edits")
