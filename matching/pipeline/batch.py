@@ -286,34 +286,33 @@ def _plan(
     with watch.stage("explain"):
         explanations = MatchExplainer(model).explain(x[keep_rows]) if keep_rows else []
         explained = dict(zip(keep_rows, explanations, strict=True))
-
-    planned: dict[UUID, _Planned] = {}
-    for i in live:
-        order, start = orders[i], starts[i]
-        rows: dict[UUID, tuple[Any, ...]] = {}
-        for k, o in enumerate(order):
-            g = start + k
-            if g not in explained:
-                continue
-            talent_id, job_id = own.orient(i, o)
-            rows[o] = (
-                talent_id,
-                job_id,
-                float(scores[g]),
-                "ml",
-                model.version,
-                Jsonb(explained[g].model_dump(mode="json", exclude_defaults=True)),
-                [float(v) for v in x[g]],
-                None if math.isnan(semantic[g]) else float(semantic[g]),
+        planned: dict[UUID, _Planned] = {}
+        for i in live:
+            order, start = orders[i], starts[i]
+            rows: dict[UUID, tuple[Any, ...]] = {}
+            for k, o in enumerate(order):
+                g = start + k
+                if g not in explained:
+                    continue
+                talent_id, job_id = own.orient(i, o)
+                rows[o] = (
+                    talent_id,
+                    job_id,
+                    float(scores[g]),
+                    "ml",
+                    model.version,
+                    Jsonb(explained[g].model_dump(mode="json", exclude_defaults=True)),
+                    [float(v) for v in x[g]],
+                    None if math.isnan(semantic[g]) else float(semantic[g]),
+                )
+            planned[i] = _Planned(
+                order=order,
+                best=best_of[i],
+                stored=set(existing[i]),
+                rows=rows,
+                candidates=len(candidates_of[i]),
+                skipped={o: skipped[o] for o in others_of[i] if o in skipped},
             )
-        planned[i] = _Planned(
-            order=order,
-            best=best_of[i],
-            stored=set(existing[i]),
-            rows=rows,
-            candidates=len(candidates_of[i]),
-            skipped={o: skipped[o] for o in others_of[i] if o in skipped},
-        )
     return _Plan(planned=planned, single=single, model=model)
 
 
