@@ -20,10 +20,6 @@ select matching.enqueue_jobs(%(task)s, %(queue)s, array[%(id)s::uuid], %(lock_pr
                              %(arg)s, now() + make_interval(secs => %(delay)s),
                              jsonb_build_object('attempt', %(attempt)s::integer))
 
--- name: enqueue_rematch
--- Rematch jobs for entities of one kind (the SQL side picks task and queue).
-select matching.enqueue_rematch(%s, %s, %s)
-
 -- name: enqueue_task
 -- One job not about a single entity; its queueing lock is its task name.
 select matching.enqueue_task(%(task)s, %(queue)s, %(task)s, %(args)s, null, %(priority)s)
