@@ -9,7 +9,7 @@ pairs, fx rates, the counterparts' frames for the union), featurises every
 pair in one call, scores them with one `predict` and explains the rows that
 may be stored with one SHAP call; then it writes entity by entity, in order,
 with the per-entity write steps of `matching.pipeline.ranking` (the named
-queries upsert_match, prune_own, prune_pushed, delete_left_market,
+queries upsert_matches, prune_own, prune_pushed, delete_left_market,
 rematch_mark), pipelined: two round trips per entity.
 
 Equivalence with the per-entity path (tests/db/test_batch_rematch.py). Lists
@@ -38,7 +38,6 @@ marks that version 'failed' (reported in the result, the batch goes on).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -47,7 +46,6 @@ import numpy as np
 import psycopg
 import structlog
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 
 from matching.db.connection import is_transient
 from matching.db.queries import query
@@ -61,7 +59,9 @@ from matching.pipeline.ranking import (
     _in_market,
     _mark,
     _remove_from_market,
+    match_row,
     rank_order,
+    upsert_matches,
 )
 from matching.retrieval import store as embedding_store
 from matching.scoring.explain import MatchExplainer
@@ -115,7 +115,7 @@ class _Planned:
     best: set[UUID]
     #: every stored counterpart when the batch read them (in the market or not)
     stored: set[UUID]
-    #: counterpart -> the upsert_match row, for `best` and the stored ones in `order`
+    #: counterpart -> the upsert_matches row, for `best` and the stored ones in `order`
     rows: dict[UUID, tuple[Any, ...]]
     candidates: int
     skipped: dict[UUID, str]
@@ -294,16 +294,13 @@ def _plan(
                 g = start + k
                 if g not in explained:
                     continue
-                talent_id, job_id = own.orient(i, o)
-                rows[o] = (
-                    talent_id,
-                    job_id,
+                rows[o] = match_row(
+                    own.orient(i, o),
                     float(scores[g]),
-                    "ml",
                     model.version,
-                    Jsonb(explained[g].model_dump(mode="json", exclude_defaults=True)),
-                    [float(v) for v in x[g]],
-                    None if math.isnan(semantic[g]) else float(semantic[g]),
+                    explained[g],
+                    x[g],
+                    float(semantic[g]),
                 )
             planned[i] = _Planned(
                 order=order,
@@ -360,8 +357,7 @@ def _write(
             raise psycopg.Rollback()
         written = [o for o in planned.order if o in planned.best or o in stored_now]
         _mark(conn, own, entity_id, version, "matched")
-        with conn.cursor() as cur:
-            cur.executemany(query("upsert_match"), [planned.rows[o] for o in written])
+        upsert_matches(conn, [planned.rows[o] for o in written])
         bounds = {"entity": entity_id, "others": written, "n": n}
         counted.append(conn.execute(query("prune_own").format(**ids), bounds))
         counted.append(conn.execute(query("prune_pushed").format(**ids), bounds))
