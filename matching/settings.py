@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         default=3.0, gt=0, description="A rematch slower than this logs its stage breakdown."
     )
     rematch_batch_size: int = Field(
-        default=16,
+        default=8,
         ge=1,
         le=500,
         description=(
