@@ -75,7 +75,7 @@ def test_text_builders_are_the_embedding_templates():
 
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
-_SQL = Path(__file__).resolve().parent.parent / "matching" / "db" / "sql"
+_SQL = Path(__file__).resolve().parents[2] / "matching" / "db" / "sql"
 
 
 def _hot_path_queries() -> list[str]:
