@@ -401,6 +401,7 @@ declare
   v_cap integer;
   v_key text;
   v_value jsonb;
+  v_ids uuid[];
 begin
   if v_role = 'anon' then
     raise exception using errcode = '42501', message = 'sign in to read matches';
@@ -448,18 +449,29 @@ begin
       message = 'only members of the job''s company may read its matches';
   end if;
 
-  if exists (
-    select 1 from public.matches m join public.talents t on t.id = m.talent_id
-    where m.job_id = p_job_id and t.open_to_work
-  ) then
-    return query
-    with r as materialized (
-      -- sub-scores are read only when a filter or the sort needs them
-      select m.talent_id, m.score, m.similarity, m.tiebreak, m.source, m.model_version,
-             m.computed_at, m.explanation, t.updated_at as talent_updated_at
+  -- Stored matches. First the talents to show, in the order served; then
+  -- their rows. Sorted by score with no sub-score filter (the default), the
+  -- first p_limit entries of matches_job_rank_idx are the answer and the scan
+  -- stops there; a sub-score sort or filter reads all of the job's rows.
+  -- (m.score >= p_min_score - 1 is implied by the rounded test; it lets the
+  -- index skip rows far below the minimum.)
+  if p_sort = 'score' and p_min_sub_scores = '{}'::jsonb then
+    v_ids := array(
+      select m.talent_id
       from public.matches m
       join public.talents t on t.id = m.talent_id and t.open_to_work
-      where m.job_id = p_job_id and pg_catalog.round(m.score::numeric) >= p_min_score
+      where m.job_id = p_job_id and m.score >= p_min_score - 1
+        and pg_catalog.round(m.score::numeric) >= p_min_score
+      order by m.score desc, m.similarity desc nulls last, m.tiebreak
+      limit p_limit
+    );
+  else
+    v_ids := array(
+      select m.talent_id
+      from public.matches m
+      join public.talents t on t.id = m.talent_id and t.open_to_work
+      where m.job_id = p_job_id and m.score >= p_min_score - 1
+        and pg_catalog.round(m.score::numeric) >= p_min_score
         and (p_min_sub_scores = '{}'::jsonb or not exists (
           select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
           where coalesce(matching.company_sub_score(matching.sub_score(m.explanation, f.key), f.key), -1)
@@ -470,6 +482,21 @@ begin
                desc nulls last,
                m.score desc, m.similarity desc nulls last, m.tiebreak
       limit p_limit
+    );
+  end if;
+
+  -- stored matches but none passes the filters: an empty list, not the fallback
+  if pg_catalog.cardinality(v_ids) > 0 or exists (
+    select 1 from public.matches m join public.talents t on t.id = m.talent_id
+    where m.job_id = p_job_id and t.open_to_work
+  ) then
+    return query
+    with r as materialized (
+      select u.ord, m.talent_id, m.score, m.source, m.model_version, m.computed_at,
+             m.explanation, t.updated_at as talent_updated_at
+      from pg_catalog.unnest(v_ids) with ordinality u (talent_id, ord)
+      join public.matches m on m.talent_id = u.talent_id and m.job_id = p_job_id
+      join public.talents t on t.id = u.talent_id and t.open_to_work
     ),
     stats as (
       insert into matching.serving_stats as s (bucket, shard, side, calls, rows_served, fallback_rows)
@@ -482,13 +509,7 @@ begin
     ),
     served as (
       insert into matching.served_lists as s (side, entity_id, counterparts, first_rank, served_at)
-      select 'company', p_job_id,
-             coalesce(pg_catalog.array_agg(r.talent_id
-               order by case when p_sort = 'score' then r.score::numeric
-                             else matching.company_sub_score(
-                                    matching.sub_score(r.explanation, p_sort), p_sort) end
-                        desc nulls last,
-                        r.score desc, r.similarity desc nulls last, r.tiebreak), '{}'),
+      select 'company', p_job_id, coalesce(pg_catalog.array_agg(r.talent_id order by r.ord), '{}'),
              1, pg_catalog.now()
       from r
       on conflict (side, entity_id) do update
@@ -509,13 +530,13 @@ begin
                  order by f.feedback_type)
     from r
     join public.talents t on t.id = r.talent_id
-    order by case when p_sort = 'score' then r.score::numeric
-                  else matching.company_sub_score(matching.sub_score(r.explanation, p_sort), p_sort) end
-                desc nulls last,
-             r.score desc, r.similarity desc nulls last, r.tiebreak;
+    order by r.ord;
     return;
   end if;
 
+  -- No stored match: score the most promising talents now. Only the rows
+  -- served get an explanation (matching.fallback_explanation costs more than
+  -- the score); sort and filter read the sub-scores as it would round them.
   select coalesce((select a.fallback_candidates from matching.api_settings a where a.id), 1000)
     into v_cap;
   return query
@@ -523,27 +544,34 @@ begin
     select matching.fallback_candidates_for_job(p_job_id, v_cap) as ids
   ),
   scored as materialized (
-    select f.talent_id, f.score, f.similarity,
-           matching.pair_tiebreak(f.talent_id, p_job_id) as tiebreak, e.sub_scores, e.top_reasons
+    select f.talent_id, f.score, f.skills_score, f.experience_score, f.location_score,
+           f.salary_score, f.culture_score, f.failed_constraints, f.semantic_score,
+           f.similarity, f.unscored,
+           matching.pair_tiebreak(f.talent_id, p_job_id) as tiebreak
     from cand,
          matching.fallback_score_pairs(
            cand.ids, pg_catalog.array_fill(p_job_id, array[pg_catalog.cardinality(cand.ids)])) f
-    cross join lateral matching.fallback_explanation(
-      f.score, f.skills_score, f.experience_score, f.location_score, f.salary_score,
-      f.culture_score, f.semantic_score, f.failed_constraints, f.unscored) e
     where pg_catalog.round(f.score::numeric) >= p_min_score
   ),
   r as materialized (
-    select x.* from scored x
-    where not exists (
+    select x.*,
+           case when p_sort = 'score' then x.score::numeric
+                else matching.company_sub_score(pg_catalog.round((case p_sort
+                       when 'skills' then x.skills_score when 'experience' then x.experience_score
+                       when 'location' then x.location_score when 'salary' then x.salary_score
+                       when 'culture' then x.culture_score when 'semantic' then x.semantic_score
+                     end)::numeric, 1), p_sort) end as sort_key
+    from scored x
+    where p_min_sub_scores = '{}'::jsonb or not exists (
       select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
-      where coalesce(matching.company_sub_score((x.sub_scores ->> f.key)::numeric, f.key), -1)
+      where coalesce(matching.company_sub_score(pg_catalog.round((case f.key
+                       when 'skills' then x.skills_score when 'experience' then x.experience_score
+                       when 'location' then x.location_score when 'salary' then x.salary_score
+                       when 'culture' then x.culture_score when 'semantic' then x.semantic_score
+                     end)::numeric, 1), f.key), -1)
             < f.value::text::numeric
     )
-    order by case when p_sort = 'score' then x.score::numeric
-                  else matching.company_sub_score((x.sub_scores ->> p_sort)::numeric, p_sort) end
-             desc nulls last,
-             x.score desc, x.similarity desc nulls last, x.tiebreak
+    order by sort_key desc nulls last, x.score desc, x.similarity desc nulls last, x.tiebreak
     limit p_limit
   ),
   stats as (
@@ -559,11 +587,8 @@ begin
     insert into matching.served_lists as s (side, entity_id, counterparts, first_rank, served_at)
     select 'company', p_job_id,
            coalesce(pg_catalog.array_agg(r.talent_id
-             order by case when p_sort = 'score' then r.score::numeric
-                           else matching.company_sub_score((r.sub_scores ->> p_sort)::numeric,
-                                                           p_sort) end
-                      desc nulls last,
-                      r.score desc, r.similarity desc nulls last, r.tiebreak), '{}'),
+             order by r.sort_key desc nulls last, r.score desc, r.similarity desc nulls last,
+                      r.tiebreak), '{}'),
            1, pg_catalog.now()
     from r
     on conflict (side, entity_id) do update
@@ -574,7 +599,7 @@ begin
          array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
                  where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
          pg_catalog.round(r.score::numeric), 'fallback'::public.match_source, null::text,
-         matching.company_sub_scores(r.sub_scores), matching.company_reasons(r.top_reasons),
+         matching.company_sub_scores(e.sub_scores), matching.company_reasons(e.top_reasons),
          r.score > 80, pg_catalog.now(), false,
          array(select f.feedback_type::text from public.match_feedback f
                where f.talent_id = t.id and f.job_id = p_job_id
@@ -582,10 +607,10 @@ begin
                order by f.feedback_type)
   from r
   join public.talents t on t.id = r.talent_id
-  order by case when p_sort = 'score' then r.score::numeric
-                else matching.company_sub_score((r.sub_scores ->> p_sort)::numeric, p_sort) end
-           desc nulls last,
-           r.score desc, r.similarity desc nulls last, r.tiebreak;
+  cross join lateral matching.fallback_explanation(
+    r.score, r.skills_score, r.experience_score, r.location_score, r.salary_score,
+    r.culture_score, r.semantic_score, r.failed_constraints, r.unscored) e
+  order by r.sort_key desc nulls last, r.score desc, r.similarity desc nulls last, r.tiebreak;
 end
 $$;
 
