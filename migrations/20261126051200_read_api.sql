@@ -300,7 +300,9 @@ begin
   select coalesce((select a.fallback_candidates from matching.api_settings a where a.id), 1000)
     into v_cap;
   return query
-  with cand as (
+  -- materialized: computed once (inlined, the call would run once per use of
+  -- cand.ids below, i.e. twice)
+  with cand as materialized (
     select matching.fallback_candidates_for_talent(p_talent_id, v_cap) as ids
   ),
   r as materialized (
@@ -540,7 +542,9 @@ begin
   select coalesce((select a.fallback_candidates from matching.api_settings a where a.id), 1000)
     into v_cap;
   return query
-  with cand as (
+  -- materialized: computed once (inlined, the call would run once per use of
+  -- cand.ids below, i.e. twice)
+  with cand as materialized (
     select matching.fallback_candidates_for_job(p_job_id, v_cap) as ids
   ),
   scored as materialized (
