@@ -516,12 +516,19 @@ begin
       from r
       on conflict (side, entity_id) do update
         set counterparts = excluded.counterparts, first_rank = 1, served_at = excluded.served_at
+    ),
+    -- the talents' skills, most proficient first: one join for all rows (a
+    -- subquery per row would scan the skills table once per row)
+    k as (
+      select ts.talent_id, pg_catalog.array_agg(sk.name order by ts.proficiency desc, sk.name) as names
+      from r
+      join public.talent_skills ts on ts.talent_id = r.talent_id
+      join public.skills sk on sk.id = ts.skill_id
+      group by ts.talent_id
     )
     select t.id, t.headline, t.experience_level, t.years_experience, t.city, t.country_code,
            t.timezone, t.remote_preference, t.salary_min, t.salary_max, t.salary_currency,
-           array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
-                 where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
-           pg_catalog.round(r.score::numeric), r.source, r.model_version,
+           coalesce(k.names, '{}'), pg_catalog.round(r.score::numeric), r.source, r.model_version,
            matching.company_sub_scores(matching.clean_sub_scores(r.explanation)),
            matching.company_reasons(matching.top_reasons(r.explanation)),
            r.score > 80, r.computed_at,
@@ -532,6 +539,7 @@ begin
                  order by f.feedback_type)
     from r
     join public.talents t on t.id = r.talent_id
+    left join k on k.talent_id = r.talent_id
     order by r.ord;
     return;
   end if;
