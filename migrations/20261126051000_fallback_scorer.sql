@@ -654,8 +654,9 @@ begin
       group by ts.talent_id
       -- sorted before the join (the outer order decides the result): the
       -- join then probes talents in this order and an incremental sort stops
-      -- after p_cap, instead of joining every talent sharing a skill (~17,000
-      -- of 100,000 in benchmarks/rpc.py) with all talents open to work
+      -- after p_cap, instead of joining every talent sharing a skill (7,000
+      -- to 17,000 of the 100,000 in benchmarks/rpc.py) with all talents open
+      -- to work and sorting the lot
       order by required_shared desc, shared desc
     ) c
     join public.talents t on t.id = c.talent_id and t.open_to_work

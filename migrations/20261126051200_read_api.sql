@@ -508,10 +508,10 @@ begin
 
   -- Stored matches. First the talents to show, in the order served; then
   -- their rows. Sorted by score with no sub-score filter (the default), the
-  -- first p_limit entries of matches_job_rank_idx are the answer and the scan
-  -- stops there; a sub-score sort or filter reads all of the job's rows.
-  -- (m.score >= p_min_score - 1 is implied by the rounded test; it lets the
-  -- index skip rows far below the minimum.)
+  -- order is that of matches_job_rank_idx (the planner may read its first
+  -- entries and stop; no sort key is computed per row); a sub-score sort or
+  -- filter computes one for each of the job's rows. (m.score >= p_min_score
+  -- - 1 is implied by the rounded test; the index can skip rows far below.)
   if p_sort = 'score' and p_min_sub_scores = '{}'::jsonb then
     v_ids := array(
       select m.talent_id
