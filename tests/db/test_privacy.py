@@ -249,7 +249,7 @@ COMPANY_VIEW_EXPLANATIONS = [
         },
         "top_factors": [
             {"feature": "distance_km", "contribution": -2.0, "sentence": "-2.0 points: 12 km away"},
-            {"feature": "required_coverage", "contribution": 6.1, "sentence": "+6.1 points: skills"},
+            {"feature": "required_coverage", "contribution": 6.1, "sentence": "+6.1: skills"},
             "not an object",
             {"feature": "salary_ratio", "contribution": 1.1, "sentence": "+1.1 points: salary"},
         ],
