@@ -130,7 +130,7 @@ immutable
 parallel safe
 as $$
   select case
-    when p_value is null then null
+    when p_value is null or p_category = 'culture' then null
     when p_category = 'location' then pg_catalog.round(p_value / 25) * 25
     else pg_catalog.round(p_value)
   end
@@ -472,20 +472,23 @@ begin
       message = 'p_job_id, p_sort and p_min_sub_scores must not be null';
   end if;
   perform matching.check_read_args(p_limit, p_min_score);
-  if p_sort not in ('score', 'skills', 'experience', 'location', 'salary', 'culture', 'semantic') then
+  -- culture is the talent's preference fit: companies neither see it nor
+  -- sort or filter by it (an order by it would read the preferences back)
+  if p_sort not in ('score', 'skills', 'experience', 'location', 'salary', 'semantic') then
     raise exception using errcode = 'MT011',
       message = format('p_sort must be one of score, skills, experience, location, salary,'
-                       ' culture, semantic; got %L', left(p_sort, 40));
+                       ' semantic (culture is not shown to companies); got %L', left(p_sort, 40));
   end if;
   if pg_catalog.jsonb_typeof(p_min_sub_scores) <> 'object' then
     raise exception using errcode = 'MT012',
       message = 'p_min_sub_scores must be an object such as {"skills": 60}';
   end if;
   for v_key, v_value in select e.key, e.value from pg_catalog.jsonb_each(p_min_sub_scores) e loop
-    if v_key not in ('skills', 'experience', 'location', 'salary', 'culture', 'semantic') then
+    if v_key not in ('skills', 'experience', 'location', 'salary', 'semantic') then
       raise exception using errcode = 'MT012',
         message = format('p_min_sub_scores: unknown sub-score %L; expected skills, experience,'
-                         ' location, salary, culture or semantic', left(v_key, 40));
+                         ' location, salary or semantic (culture is not shown to companies)',
+                         left(v_key, 40));
     end if;
     if pg_catalog.jsonb_typeof(v_value) <> 'number'
        or v_value::text::numeric not between 0 and 100 then
