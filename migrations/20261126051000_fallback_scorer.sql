@@ -133,19 +133,23 @@ begin
     select p.t, p.j, p.ord
     from unnest(p_talent_ids, p_job_ids) with ordinality as p (t, j, ord)
   ),
+  -- The entities involved are looked up as `= any (array(...))`: the planner
+  -- then reads them through the primary keys whether there is one or
+  -- thousands (with `in (select distinct ...)` it guessed 200 and, for one
+  -- job against 1,000 talents, hashed all of job_skills to find 5 rows).
   -- skills of the talents involved (few): hashed, so each (pair, job skill)
   -- row finds the talent's entry without an index probe per row
   tskills as materialized (
     select ts.talent_id, ts.skill_id, ts.proficiency
     from public.talent_skills ts
-    where ts.talent_id in (select distinct pairs.t from pairs)
+    where ts.talent_id = any (array(select distinct pairs.t from pairs))
   ),
   -- skills of the jobs involved only: with a candidate list of a few hundred
   -- jobs, hashing the whole job_skills table would dominate the call
   jskills as materialized (
     select js.job_id, js.skill_id, js.required, js.min_proficiency
     from public.job_skills js
-    where js.job_id in (select distinct pairs.j from pairs)
+    where js.job_id = any (array(select distinct pairs.j from pairs))
   ),
   -- cosine similarity of the two stored embeddings (pgvector's <=> is the
   -- cosine distance); no row when either side has no embedding yet
@@ -196,7 +200,7 @@ begin
       matching.work_style_mask(t.work_styles) as styles
     from public.talents t
     left join matching.fx_rates fx on fx.currency = t.salary_currency
-    where t.id in (select distinct pairs.t from pairs)
+    where t.id = any (array(select distinct pairs.t from pairs))
   ),
   job_attrs as materialized (
     select
@@ -214,7 +218,7 @@ begin
     from public.jobs j
     join public.companies c on c.id = j.company_id
     left join matching.fx_rates fx on fx.currency = j.salary_currency
-    where j.id in (select distinct pairs.j from pairs)
+    where j.id = any (array(select distinct pairs.j from pairs))
   ),
   -- materialized steps: Postgres does not share common subexpressions, and
   -- inlining these CTEs would evaluate each expression once per reference
@@ -648,6 +652,12 @@ begin
       join public.talent_skills ts on ts.skill_id = js.skill_id
       where js.job_id = p_job_id
       group by ts.talent_id
+      -- sorted before the join (the outer order decides the result): the
+      -- join then probes talents in this order and an incremental sort stops
+      -- after p_cap, instead of joining every talent sharing a skill (7,000
+      -- to 17,000 of the 100,000 in benchmarks/rpc.py) with all talents open
+      -- to work and sorting the lot
+      order by required_shared desc, shared desc
     ) c
     join public.talents t on t.id = c.talent_id and t.open_to_work
     order by c.required_shared desc, c.shared desc,

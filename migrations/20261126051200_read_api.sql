@@ -130,7 +130,7 @@ immutable
 parallel safe
 as $$
   select case
-    when p_value is null then null
+    when p_value is null or p_category = 'culture' then null
     when p_category = 'location' then pg_catalog.round(p_value / 25) * 25
     else pg_catalog.round(p_value)
   end
@@ -142,6 +142,30 @@ $$;
 -- preferences and the company's own attributes; a company that varies its
 -- attributes would read the preferences back. The company view has no
 -- culture sub-score and no culture reason.
+
+-- Which sub-scores and reasons a company sees: one expression each, inlined
+-- wherever they are used (no SET clause, pg_catalog names only).
+create function matching.company_sees_sub_score(p_category text)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+  select p_category <> 'culture'
+$$;
+
+create function matching.company_sees_reason(p_reason jsonb)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+  select coalesce(p_reason ->> 'feature', '') not in
+           ('distance_km', 'commute_fit', 'timezone_overlap', 'location', 'location_missing',
+            'industry_match', 'company_size_match', 'work_style_alignment', 'culture')
+     and coalesce(p_reason ->> 'sentence', '') !~* '( km|commute|office|industry|company size|work style)'
+$$;
+
 create function matching.company_sub_scores(p_sub_scores jsonb)
 returns jsonb
 language sql
@@ -152,7 +176,7 @@ as $$
            e.key, matching.company_sub_score(e.value::text::numeric, e.key)), '{}')
   from pg_catalog.jsonb_each(coalesce(p_sub_scores, '{}'::jsonb)) e
   where pg_catalog.jsonb_typeof(e.value) = 'number'
-    and e.key <> 'culture'
+    and matching.company_sees_sub_score(e.key)
 $$;
 
 create function matching.company_reasons(p_reasons jsonb)
@@ -163,15 +187,46 @@ parallel safe
 as $$
   select coalesce(pg_catalog.jsonb_agg(r.value order by r.ord), '[]')
   from pg_catalog.jsonb_array_elements(coalesce(p_reasons, '[]'::jsonb)) with ordinality r (value, ord)
-  where coalesce(r.value ->> 'feature', '') not in
-          ('distance_km', 'commute_fit', 'timezone_overlap', 'location', 'location_missing',
-           'industry_match', 'company_size_match', 'work_style_alignment', 'culture')
-    and coalesce(r.value ->> 'sentence', '') !~* '( km|commute|office|industry|company size|work style)'
+  where matching.company_sees_reason(r.value)
+$$;
+
+-- The company view of a stored explanation in one step: what
+-- company_sub_scores(clean_sub_scores(e)) and company_reasons(top_reasons(e))
+-- return (tests/db/test_privacy.py binds the two). A set-returning SQL
+-- function without a SET clause is inlined into the calling query, so
+-- get_job_matches pays no function call per row (the four calls cost ~1 ms
+-- per 20 rows); the rules stay in the two predicates above.
+create function matching.company_view(p_explanation jsonb)
+returns table (sub_scores jsonb, top_reasons jsonb)
+language sql
+immutable
+parallel safe
+as $$
+  select
+    (select coalesce(pg_catalog.jsonb_object_agg(
+              e.key, matching.company_sub_score(pg_catalog.round(e.value::text::numeric, 1), e.key)),
+              '{}')
+     from pg_catalog.jsonb_each(
+       case when pg_catalog.jsonb_typeof(p_explanation -> 'sub_scores') = 'object'
+         then p_explanation -> 'sub_scores' else '{}'::jsonb end
+     ) e
+     where e.key in ('skills', 'experience', 'location', 'salary', 'culture', 'semantic')
+       and pg_catalog.jsonb_typeof(e.value) = 'number'
+       and matching.company_sees_sub_score(e.key)),
+    (select coalesce(pg_catalog.jsonb_agg(f.value order by f.ord), '[]')
+     from pg_catalog.jsonb_array_elements(
+       case when pg_catalog.jsonb_typeof(p_explanation -> 'top_factors') = 'array'
+         then p_explanation -> 'top_factors' else '[]'::jsonb end
+     ) with ordinality f (value, ord)
+     where f.ord <= 3 and matching.company_sees_reason(f.value))
 $$;
 
 revoke all on function matching.company_sub_score(numeric, text) from public;
+revoke all on function matching.company_sees_sub_score(text) from public;
+revoke all on function matching.company_sees_reason(jsonb) from public;
 revoke all on function matching.company_sub_scores(jsonb) from public;
 revoke all on function matching.company_reasons(jsonb) from public;
+revoke all on function matching.company_view(jsonb) from public;
 
 -- ============================================================ read functions
 
@@ -300,7 +355,9 @@ begin
   select coalesce((select a.fallback_candidates from matching.api_settings a where a.id), 1000)
     into v_cap;
   return query
-  with cand as (
+  -- materialized: computed once (inlined, the call would run once per use of
+  -- cand.ids below, i.e. twice)
+  with cand as materialized (
     select matching.fallback_candidates_for_talent(p_talent_id, v_cap) as ids
   ),
   r as materialized (
@@ -401,6 +458,7 @@ declare
   v_cap integer;
   v_key text;
   v_value jsonb;
+  v_ids uuid[];
 begin
   if v_role = 'anon' then
     raise exception using errcode = '42501', message = 'sign in to read matches';
@@ -414,20 +472,23 @@ begin
       message = 'p_job_id, p_sort and p_min_sub_scores must not be null';
   end if;
   perform matching.check_read_args(p_limit, p_min_score);
-  if p_sort not in ('score', 'skills', 'experience', 'location', 'salary', 'culture', 'semantic') then
+  -- culture is the talent's preference fit: companies neither see it nor
+  -- sort or filter by it (an order by it would read the preferences back)
+  if p_sort not in ('score', 'skills', 'experience', 'location', 'salary', 'semantic') then
     raise exception using errcode = 'MT011',
       message = format('p_sort must be one of score, skills, experience, location, salary,'
-                       ' culture, semantic; got %L', left(p_sort, 40));
+                       ' semantic (culture is not shown to companies); got %L', left(p_sort, 40));
   end if;
   if pg_catalog.jsonb_typeof(p_min_sub_scores) <> 'object' then
     raise exception using errcode = 'MT012',
       message = 'p_min_sub_scores must be an object such as {"skills": 60}';
   end if;
   for v_key, v_value in select e.key, e.value from pg_catalog.jsonb_each(p_min_sub_scores) e loop
-    if v_key not in ('skills', 'experience', 'location', 'salary', 'culture', 'semantic') then
+    if v_key not in ('skills', 'experience', 'location', 'salary', 'semantic') then
       raise exception using errcode = 'MT012',
         message = format('p_min_sub_scores: unknown sub-score %L; expected skills, experience,'
-                         ' location, salary, culture or semantic', left(v_key, 40));
+                         ' location, salary or semantic (culture is not shown to companies)',
+                         left(v_key, 40));
     end if;
     if pg_catalog.jsonb_typeof(v_value) <> 'number'
        or v_value::text::numeric not between 0 and 100 then
@@ -448,18 +509,29 @@ begin
       message = 'only members of the job''s company may read its matches';
   end if;
 
-  if exists (
-    select 1 from public.matches m join public.talents t on t.id = m.talent_id
-    where m.job_id = p_job_id and t.open_to_work
-  ) then
-    return query
-    with r as materialized (
-      -- sub-scores are read only when a filter or the sort needs them
-      select m.talent_id, m.score, m.similarity, m.tiebreak, m.source, m.model_version,
-             m.computed_at, m.explanation, t.updated_at as talent_updated_at
+  -- Stored matches. First the talents to show, in the order served; then
+  -- their rows. Sorted by score with no sub-score filter (the default), the
+  -- order is that of matches_job_rank_idx (the planner may read its first
+  -- entries and stop; no sort key is computed per row); a sub-score sort or
+  -- filter computes one for each of the job's rows. (m.score >= p_min_score
+  -- - 1 is implied by the rounded test; the index can skip rows far below.)
+  if p_sort = 'score' and p_min_sub_scores = '{}'::jsonb then
+    v_ids := array(
+      select m.talent_id
       from public.matches m
       join public.talents t on t.id = m.talent_id and t.open_to_work
-      where m.job_id = p_job_id and pg_catalog.round(m.score::numeric) >= p_min_score
+      where m.job_id = p_job_id and m.score >= p_min_score - 1
+        and pg_catalog.round(m.score::numeric) >= p_min_score
+      order by m.score desc, m.similarity desc nulls last, m.tiebreak
+      limit p_limit
+    );
+  else
+    v_ids := array(
+      select m.talent_id
+      from public.matches m
+      join public.talents t on t.id = m.talent_id and t.open_to_work
+      where m.job_id = p_job_id and m.score >= p_min_score - 1
+        and pg_catalog.round(m.score::numeric) >= p_min_score
         and (p_min_sub_scores = '{}'::jsonb or not exists (
           select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
           where coalesce(matching.company_sub_score(matching.sub_score(m.explanation, f.key), f.key), -1)
@@ -470,6 +542,21 @@ begin
                desc nulls last,
                m.score desc, m.similarity desc nulls last, m.tiebreak
       limit p_limit
+    );
+  end if;
+
+  -- stored matches but none passes the filters: an empty list, not the fallback
+  if pg_catalog.cardinality(v_ids) > 0 or exists (
+    select 1 from public.matches m join public.talents t on t.id = m.talent_id
+    where m.job_id = p_job_id and t.open_to_work
+  ) then
+    return query
+    with r as materialized (
+      select u.ord, m.talent_id, m.score, m.source, m.model_version, m.computed_at,
+             m.explanation, t.updated_at as talent_updated_at
+      from pg_catalog.unnest(v_ids) with ordinality u (talent_id, ord)
+      join public.matches m on m.talent_id = u.talent_id and m.job_id = p_job_id
+      join public.talents t on t.id = u.talent_id and t.open_to_work
     ),
     stats as (
       insert into matching.serving_stats as s (bucket, shard, side, calls, rows_served, fallback_rows)
@@ -482,26 +569,25 @@ begin
     ),
     served as (
       insert into matching.served_lists as s (side, entity_id, counterparts, first_rank, served_at)
-      select 'company', p_job_id,
-             coalesce(pg_catalog.array_agg(r.talent_id
-               order by case when p_sort = 'score' then r.score::numeric
-                             else matching.company_sub_score(
-                                    matching.sub_score(r.explanation, p_sort), p_sort) end
-                        desc nulls last,
-                        r.score desc, r.similarity desc nulls last, r.tiebreak), '{}'),
+      select 'company', p_job_id, coalesce(pg_catalog.array_agg(r.talent_id order by r.ord), '{}'),
              1, pg_catalog.now()
       from r
       on conflict (side, entity_id) do update
         set counterparts = excluded.counterparts, first_rank = 1, served_at = excluded.served_at
+    ),
+    -- the talents' skills, most proficient first: one join for all rows (a
+    -- subquery per row would scan the skills table once per row)
+    k as (
+      select ts.talent_id, pg_catalog.array_agg(sk.name order by ts.proficiency desc, sk.name) as names
+      from r
+      join public.talent_skills ts on ts.talent_id = r.talent_id
+      join public.skills sk on sk.id = ts.skill_id
+      group by ts.talent_id
     )
     select t.id, t.headline, t.experience_level, t.years_experience, t.city, t.country_code,
            t.timezone, t.remote_preference, t.salary_min, t.salary_max, t.salary_currency,
-           array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
-                 where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
-           pg_catalog.round(r.score::numeric), r.source, r.model_version,
-           matching.company_sub_scores(matching.clean_sub_scores(r.explanation)),
-           matching.company_reasons(matching.top_reasons(r.explanation)),
-           r.score > 80, r.computed_at,
+           coalesce(k.names, '{}'), pg_catalog.round(r.score::numeric), r.source, r.model_version,
+           cv.sub_scores, cv.top_reasons, r.score > 80, r.computed_at,
            r.talent_updated_at > r.computed_at or v_updated_at > r.computed_at,
            array(select f.feedback_type::text from public.match_feedback f
                  where f.talent_id = t.id and f.job_id = p_job_id
@@ -509,41 +595,52 @@ begin
                  order by f.feedback_type)
     from r
     join public.talents t on t.id = r.talent_id
-    order by case when p_sort = 'score' then r.score::numeric
-                  else matching.company_sub_score(matching.sub_score(r.explanation, p_sort), p_sort) end
-                desc nulls last,
-             r.score desc, r.similarity desc nulls last, r.tiebreak;
+    left join k on k.talent_id = r.talent_id
+    cross join lateral matching.company_view(r.explanation) cv
+    order by r.ord;
     return;
   end if;
 
+  -- No stored match: score the most promising talents now. Only the rows
+  -- served get an explanation (matching.fallback_explanation costs more than
+  -- the score); sort and filter read the sub-scores as it would round them.
   select coalesce((select a.fallback_candidates from matching.api_settings a where a.id), 1000)
     into v_cap;
   return query
-  with cand as (
+  -- materialized: computed once (inlined, the call would run once per use of
+  -- cand.ids below, i.e. twice)
+  with cand as materialized (
     select matching.fallback_candidates_for_job(p_job_id, v_cap) as ids
   ),
   scored as materialized (
-    select f.talent_id, f.score, f.similarity,
-           matching.pair_tiebreak(f.talent_id, p_job_id) as tiebreak, e.sub_scores, e.top_reasons
+    select f.talent_id, f.score, f.skills_score, f.experience_score, f.location_score,
+           f.salary_score, f.culture_score, f.failed_constraints, f.semantic_score,
+           f.similarity, f.unscored,
+           matching.pair_tiebreak(f.talent_id, p_job_id) as tiebreak
     from cand,
          matching.fallback_score_pairs(
            cand.ids, pg_catalog.array_fill(p_job_id, array[pg_catalog.cardinality(cand.ids)])) f
-    cross join lateral matching.fallback_explanation(
-      f.score, f.skills_score, f.experience_score, f.location_score, f.salary_score,
-      f.culture_score, f.semantic_score, f.failed_constraints, f.unscored) e
     where pg_catalog.round(f.score::numeric) >= p_min_score
   ),
   r as materialized (
-    select x.* from scored x
-    where not exists (
+    select x.*,
+           case when p_sort = 'score' then x.score::numeric
+                else matching.company_sub_score(pg_catalog.round((case p_sort
+                       when 'skills' then x.skills_score when 'experience' then x.experience_score
+                       when 'location' then x.location_score when 'salary' then x.salary_score
+                       when 'culture' then x.culture_score when 'semantic' then x.semantic_score
+                     end)::numeric, 1), p_sort) end as sort_key
+    from scored x
+    where p_min_sub_scores = '{}'::jsonb or not exists (
       select 1 from pg_catalog.jsonb_each(p_min_sub_scores) f
-      where coalesce(matching.company_sub_score((x.sub_scores ->> f.key)::numeric, f.key), -1)
+      where coalesce(matching.company_sub_score(pg_catalog.round((case f.key
+                       when 'skills' then x.skills_score when 'experience' then x.experience_score
+                       when 'location' then x.location_score when 'salary' then x.salary_score
+                       when 'culture' then x.culture_score when 'semantic' then x.semantic_score
+                     end)::numeric, 1), f.key), -1)
             < f.value::text::numeric
     )
-    order by case when p_sort = 'score' then x.score::numeric
-                  else matching.company_sub_score((x.sub_scores ->> p_sort)::numeric, p_sort) end
-             desc nulls last,
-             x.score desc, x.similarity desc nulls last, x.tiebreak
+    order by sort_key desc nulls last, x.score desc, x.similarity desc nulls last, x.tiebreak
     limit p_limit
   ),
   stats as (
@@ -559,11 +656,8 @@ begin
     insert into matching.served_lists as s (side, entity_id, counterparts, first_rank, served_at)
     select 'company', p_job_id,
            coalesce(pg_catalog.array_agg(r.talent_id
-             order by case when p_sort = 'score' then r.score::numeric
-                           else matching.company_sub_score((r.sub_scores ->> p_sort)::numeric,
-                                                           p_sort) end
-                      desc nulls last,
-                      r.score desc, r.similarity desc nulls last, r.tiebreak), '{}'),
+             order by r.sort_key desc nulls last, r.score desc, r.similarity desc nulls last,
+                      r.tiebreak), '{}'),
            1, pg_catalog.now()
     from r
     on conflict (side, entity_id) do update
@@ -574,7 +668,7 @@ begin
          array(select sk.name from public.talent_skills ts join public.skills sk on sk.id = ts.skill_id
                  where ts.talent_id = t.id order by ts.proficiency desc, sk.name),
          pg_catalog.round(r.score::numeric), 'fallback'::public.match_source, null::text,
-         matching.company_sub_scores(r.sub_scores), matching.company_reasons(r.top_reasons),
+         matching.company_sub_scores(e.sub_scores), matching.company_reasons(e.top_reasons),
          r.score > 80, pg_catalog.now(), false,
          array(select f.feedback_type::text from public.match_feedback f
                where f.talent_id = t.id and f.job_id = p_job_id
@@ -582,10 +676,10 @@ begin
                order by f.feedback_type)
   from r
   join public.talents t on t.id = r.talent_id
-  order by case when p_sort = 'score' then r.score::numeric
-                else matching.company_sub_score((r.sub_scores ->> p_sort)::numeric, p_sort) end
-           desc nulls last,
-           r.score desc, r.similarity desc nulls last, r.tiebreak;
+  cross join lateral matching.fallback_explanation(
+    r.score, r.skills_score, r.experience_score, r.location_score, r.salary_score,
+    r.culture_score, r.semantic_score, r.failed_constraints, r.unscored) e
+  order by r.sort_key desc nulls last, r.score desc, r.similarity desc nulls last, r.tiebreak;
 end
 $$;
 

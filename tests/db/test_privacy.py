@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.types.json import Jsonb
 from support.rpc import (
     ANON,
     SERVICE,
@@ -216,20 +217,71 @@ def test_company_view_has_no_culture_sub_score_or_reason(conn, world, api):
         "get_job_matches", {"p_job_id": str(world.jobs["x_open"])}, world.caller("xena")
     )
     assert rows
+    reasons_seen = 0
     for r in rows:
-        assert "culture" not in (r.get("sub_scores") or {})
-        for reason in r.get("reasons") or []:
-            assert reason.get("feature") not in (
+        assert "culture" not in (r["sub_scores"] or {})
+        for reason in r["top_reasons"] or []:
+            reasons_seen += 1
+            assert reason["feature"] not in (
+                "culture",
                 "industry_match",
                 "company_size_match",
                 "work_style_alignment",
             )
+    assert reasons_seen, "no reasons served: the check above saw nothing"
     # the talent still sees their own culture fit (no privacy issue there)
     own = conn.execute(
         "select culture_score from matching.fallback_score(%s, %s)",
         (world.talents["bob"], world.jobs["x_open"]),
     ).fetchone()[0]
     assert own is not None
+
+
+COMPANY_VIEW_EXPLANATIONS = [
+    {},
+    {"sub_scores": "skills"},
+    {"sub_scores": {}, "top_factors": {}},
+    {
+        "sub_scores": {
+            "skills": 61.26,
+            "experience": 49.95,
+            "location": 87.5,
+            "salary": "70",
+            "culture": 12.3,
+            "semantic": 100,
+            "mood": 99,
+        },
+        "top_factors": [
+            {"feature": "distance_km", "contribution": -2.0, "sentence": "-2.0 points: 12 km away"},
+            {"feature": "required_coverage", "contribution": 6.1, "sentence": "+6.1: skills"},
+            "not an object",
+            {"feature": "salary_ratio", "contribution": 1.1, "sentence": "+1.1 points: salary"},
+        ],
+    },
+    {
+        "sub_scores": {"location": 12.49, "salary": 0, "culture": None},
+        "top_factors": [
+            {"feature": "culture", "sentence": "+1.0 points: culture"},
+            {"feature": "x", "sentence": "+0.5 points: near the OFFICE"},
+            {"sentence": "+0.2 points: work style"},
+        ],
+    },
+    {"sub_scores": {"location": 37.55, "experience": 1e3}, "top_factors": []},
+]
+
+
+@pytest.mark.parametrize("explanation", COMPANY_VIEW_EXPLANATIONS)
+def test_the_inlined_company_view_equals_the_company_helpers(conn, explanation):
+    # get_job_matches reads stored explanations through matching.company_view;
+    # it must say exactly what the two privacy helpers say
+    one_step, composed = conn.execute(
+        "select (select row(v.sub_scores, v.top_reasons)::text"
+        "          from matching.company_view(%s::jsonb) v),"
+        " row(matching.company_sub_scores(matching.clean_sub_scores(%s::jsonb)),"
+        "     matching.company_reasons(matching.top_reasons(%s::jsonb)))::text",
+        (Jsonb(explanation), Jsonb(explanation), Jsonb(explanation)),
+    ).fetchone()
+    assert one_step == composed
 
 
 @pytest.mark.parametrize(
