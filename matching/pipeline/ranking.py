@@ -45,6 +45,7 @@ import numpy as np
 import psycopg
 import structlog
 from psycopg.rows import class_row
+from psycopg.types.string import StrBinaryDumper
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
@@ -435,19 +436,23 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
     if not rows:
         return
     t, j, scores, sources, versions, explanations, features, similarity = zip(*rows, strict=True)
-    conn.execute(
-        query("upsert_matches"),
-        {
-            "talent_ids": list(t),
-            "job_ids": list(j),
-            "scores": list(scores),
-            "sources": list(sources),
-            "versions": list(versions),
-            "explanations": list(explanations),
-            "features": list(features),
-            "similarities": list(similarity),
-        },
-    )
+    with conn.cursor() as cur:
+        # strings in binary: a text array in text format escapes every quote
+        # of every JSON document one regex match at a time (this cursor only)
+        cur.adapters.register_dumper(str, StrBinaryDumper)
+        cur.execute(
+            query("upsert_matches"),
+            {
+                "talent_ids": list(t),
+                "job_ids": list(j),
+                "scores": list(scores),
+                "sources": list(sources),
+                "versions": list(versions),
+                "explanations": list(explanations),
+                "features": list(features),
+                "similarities": list(similarity),
+            },
+        )
 
 
 @dataclass(frozen=True)
