@@ -45,7 +45,6 @@ import numpy as np
 import psycopg
 import structlog
 from psycopg.rows import class_row
-from psycopg.types.string import StrBinaryDumper
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
@@ -436,23 +435,20 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
     if not rows:
         return
     t, j, scores, sources, versions, explanations, features, similarity = zip(*rows, strict=True)
-    with conn.cursor() as cur:
-        # strings in binary: a text array in text format escapes every quote
-        # of every JSON document one regex match at a time (this cursor only)
-        cur.adapters.register_dumper(str, StrBinaryDumper)
-        cur.execute(
-            query("upsert_matches"),
-            {
-                "talent_ids": list(t),
-                "job_ids": list(j),
-                "scores": list(scores),
-                "sources": list(sources),
-                "versions": list(versions),
-                "explanations": list(explanations),
-                "features": list(features),
-                "similarities": list(similarity),
-            },
-        )
+    conn.execute(
+        query("upsert_matches"),
+        {
+            "talent_ids": list(t),
+            "job_ids": list(j),
+            "scores": list(scores),
+            "sources": list(sources),
+            "versions": list(versions),
+            # bytes: sent in binary (see the query)
+            "explanations": [e.encode() for e in explanations],
+            "features": [f.encode() for f in features],
+            "similarities": list(similarity),
+        },
+    )
 
 
 @dataclass(frozen=True)

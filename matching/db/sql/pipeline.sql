@@ -43,14 +43,17 @@ delete from public.matches where {id_column} = %s
 -- An entity's stored pairs, one array element per pair, in one statement (a
 -- row-by-row executemany cost a rematch most of its write time); a pair has
 -- one row whichever side wrote it. Explanations arrive as JSON text and
--- feature vectors as array literals (matching.pipeline.ranking.match_row).
+-- feature vectors as array literals (matching.pipeline.ranking.match_row),
+-- both as UTF-8 bytes: bytea arrays travel in binary, where a text array
+-- would be escaped quote by quote on the client.
 insert into public.matches (talent_id, job_id, score, source, model_version,
                             explanation, features, similarity, computed_at)
 select r.talent_id, r.job_id, r.score, r.source::public.match_source, r.model_version,
-       r.explanation::jsonb, r.features::real[], r.similarity, now()
+       pg_catalog.convert_from(r.explanation, 'UTF8')::jsonb,
+       pg_catalog.convert_from(r.features, 'UTF8')::real[], r.similarity, now()
 from unnest(%(talent_ids)s::uuid[], %(job_ids)s::uuid[], %(scores)s::real[],
-            %(sources)s::text[], %(versions)s::text[], %(explanations)s::text[],
-            %(features)s::text[], %(similarities)s::real[])
+            %(sources)s::text[], %(versions)s::text[], %(explanations)s::bytea[],
+            %(features)s::bytea[], %(similarities)s::real[])
   as r (talent_id, job_id, score, source, model_version, explanation, features, similarity)
 on conflict (talent_id, job_id) do update set
   score = excluded.score, source = excluded.source,
