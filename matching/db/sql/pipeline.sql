@@ -40,9 +40,9 @@ on conflict ({id_column}) do update set
 delete from public.matches where {id_column} = %s
 
 -- name: upsert_matches
--- An entity's stored pairs, one array element per pair, in one statement (a
--- row-by-row executemany cost a rematch most of its write time); a pair has
--- one row whichever side wrote it. Explanations arrive as JSON text and
+-- An entity's stored pairs, one array element per pair, in one statement
+-- (one plan and one executor run instead of one per pair); a pair has one
+-- row whichever side wrote it. Explanations arrive as JSON text and
 -- feature vectors as array literals (matching.pipeline.ranking.match_row),
 -- both as UTF-8 bytes: bytea arrays travel in binary, where a text array
 -- would be escaped quote by quote on the client.
