@@ -45,7 +45,6 @@ import numpy as np
 import psycopg
 import structlog
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
@@ -230,21 +229,17 @@ class RankingPipeline:
                 explanations = [fallback[open_others[i]].explanation() for i in keep]
 
         with watch.stage("write"):
-            rows = []
-            for pos, i in enumerate(keep):
-                talent_id, job_id = pairs[i]
-                rows.append(
-                    (
-                        talent_id,
-                        job_id,
-                        float(scores[i]),
-                        "ml" if model is not None else "fallback",
-                        model.version if model is not None else None,
-                        Jsonb(explanations[pos].model_dump(mode="json", exclude_defaults=True)),
-                        [float(v) for v in x[i]],
-                        None if math.isnan(semantic[i]) else float(semantic[i]),
-                    )
+            rows = [
+                match_row(
+                    pairs[i],
+                    float(scores[i]),
+                    model.version if model is not None else None,
+                    explanations[pos],
+                    x[i],
+                    float(semantic[i]),
                 )
+                for pos, i in enumerate(keep)
+            ]
             written = [open_others[i] for i in keep]
             result.deleted = _write_matches(
                 conn, own, entity_id, rows, written, s.stored_matches, version
@@ -397,13 +392,63 @@ def _write_matches(
     ids = own.identifiers()
     with conn.transaction():
         _mark(conn, own, entity_id, version, "matched")
-        with conn.cursor() as cur:
-            cur.executemany(query("upsert_match"), rows)
+        upsert_matches(conn, rows)
         bounds = {"entity": entity_id, "others": others, "n": stored_matches}
         pruned = conn.execute(query("prune_own").format(**ids), bounds).rowcount
         pruned += conn.execute(query("prune_pushed").format(**ids), bounds).rowcount
         deleted = conn.execute(query("delete_left_market").format(**ids), (entity_id,)).rowcount
     return deleted + pruned
+
+
+def match_row(
+    pair: tuple[UUID, UUID],
+    score: float,
+    model_version: str | None,
+    explanation: MatchExplanation,
+    features: np.ndarray,
+    similarity: float,
+) -> tuple[Any, ...]:
+    """One stored pair as `upsert_matches` takes it: (talent, job, score,
+    source, model version, explanation as JSON text, features as an array
+    literal, similarity or None when unknown).
+
+    Text, because adapting a nested dict and a list of floats parameter by
+    parameter cost more than the statement: pydantic writes the JSON (the
+    values `model_dump` gives), and each float32 feature is written as the
+    shortest repr of its exact double, which Postgres reads back as that
+    same float32.
+    """
+    return (
+        pair[0],
+        pair[1],
+        score,
+        "ml" if model_version is not None else "fallback",
+        model_version,
+        explanation.model_dump_json(exclude_defaults=True),
+        "{" + ",".join(map(repr, np.asarray(features, dtype=np.float64).tolist())) + "}",
+        None if math.isnan(similarity) else similarity,
+    )
+
+
+def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert `match_row` rows in one statement (query `upsert_matches`)."""
+    if not rows:
+        return
+    t, j, scores, sources, versions, explanations, features, similarity = zip(*rows, strict=True)
+    conn.execute(
+        query("upsert_matches"),
+        {
+            "talent_ids": list(t),
+            "job_ids": list(j),
+            "scores": list(scores),
+            "sources": list(sources),
+            "versions": list(versions),
+            # bytes: sent in binary (see the query)
+            "explanations": [e.encode() for e in explanations],
+            "features": [f.encode() for f in features],
+            "similarities": list(similarity),
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,20 @@ def sub_score(contribution: float) -> float:
     return 100.0 / (1.0 + math.exp(z))
 
 
-def factor_sentence(feature_index: int, row: NDArray[np.floating[Any]], contribution: float) -> str:
+def factor_sentence(
+    feature_index: int,
+    row: NDArray[np.floating[Any]],
+    contribution: float,
+    values: dict[str, float] | None = None,
+) -> str:
     """A reason a person can read, e.g. "+4.2 points: covers 80% of the required skills".
 
     The whole feature row is passed so a stand-in value (missing data, no
-    preference) reads as such instead of as a measurement.
+    preference) reads as such instead of as a measurement; `values` is that
+    row by feature name, when the caller has it already.
     """
-    values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
+    if values is None:
+        values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
     text = FEATURES[feature_index].sentence(float(row[feature_index]), values)
     shown = 0.0 if abs(contribution) < 0.05 else contribution  # never "-0.0"
     return f"{shown:+.1f} points: {text}"
@@ -116,19 +123,22 @@ def build_explanation(
     neither is a feature that moved the score by less than 0.05 points. The
     contributions of every feature are kept, so the score still adds up.
     """
-    values = {name: float(v) for name, v in zip(FEATURE_NAMES, features, strict=True)}
+    values = dict(zip(FEATURE_NAMES, features.tolist(), strict=True))
     order = np.argsort(-np.abs(contributions), kind="stable")
-    top = [
-        int(i)
-        for i in order
-        if abs(float(contributions[i])) >= MIN_REASON_POINTS
-        and FEATURES[int(i)].speaks(float(features[i]), values)
-    ][:TOP_FACTORS]
+    # the first TOP_FACTORS that qualify, best first (a bulk re-rank explains
+    # tens of thousands of rows: stop looking once they are found)
+    top: list[int] = []
+    for i in order.tolist():
+        # sorted by |contribution| (NaN last): none after a small one qualifies
+        if len(top) == TOP_FACTORS or not abs(float(contributions[i])) >= MIN_REASON_POINTS:
+            break
+        if FEATURES[i].speaks(float(features[i]), values):
+            top.append(i)
     factors = [
         TopFactor(
             feature=FEATURE_NAMES[i],
             contribution=float(contributions[i]),
-            sentence=factor_sentence(i, features, float(contributions[i])),
+            sentence=factor_sentence(i, features, float(contributions[i]), values),
         )
         for i in top
     ]

@@ -39,12 +39,22 @@ on conflict ({id_column}) do update set
 -- Every stored pair of an entity that left the market.
 delete from public.matches where {id_column} = %s
 
--- name: upsert_match
--- One stored pair (executemany: one row each); a pair has one row whichever
--- side wrote it.
+-- name: upsert_matches
+-- An entity's stored pairs, one array element per pair, in one statement
+-- (one plan and one executor run instead of one per pair); a pair has one
+-- row whichever side wrote it. Explanations arrive as JSON text and
+-- feature vectors as array literals (matching.pipeline.ranking.match_row),
+-- both as UTF-8 bytes: bytea arrays travel in binary, where a text array
+-- would be escaped quote by quote on the client.
 insert into public.matches (talent_id, job_id, score, source, model_version,
                             explanation, features, similarity, computed_at)
-values (%s, %s, %s, %s, %s, %s, %s, %s, now())
+select r.talent_id, r.job_id, r.score, r.source::public.match_source, r.model_version,
+       pg_catalog.convert_from(r.explanation, 'UTF8')::jsonb,
+       pg_catalog.convert_from(r.features, 'UTF8')::real[], r.similarity, now()
+from unnest(%(talent_ids)s::uuid[], %(job_ids)s::uuid[], %(scores)s::real[],
+            %(sources)s::text[], %(versions)s::text[], %(explanations)s::bytea[],
+            %(features)s::bytea[], %(similarities)s::real[])
+  as r (talent_id, job_id, score, source, model_version, explanation, features, similarity)
 on conflict (talent_id, job_id) do update set
   score = excluded.score, source = excluded.source,
   model_version = excluded.model_version, explanation = excluded.explanation,
