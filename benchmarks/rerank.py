@@ -31,6 +31,7 @@ freshness of edits made while it runs, and what the database holds.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import statistics
@@ -44,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import structlog
 from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -343,11 +345,13 @@ def main() -> int:
     parser.add_argument("--talents", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=4_000, help="~85%% of them are open")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 3])
-    parser.add_argument("--sample", type=int, default=300, help="talents per in-process path")
+    parser.add_argument("--sample", type=int, default=300, help="talents rematched in process")
     parser.add_argument("--edit-gap", type=float, default=0.3, help="seconds between edits")
     parser.add_argument("--training-pairs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    # a short summary, not one log line per in-process rematch
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     env = {"MATCHING_METRICS_PORT": "0", "MATCHING_RECONCILE_INTERVAL_SECONDS": "0"}
     settings = get_settings()
