@@ -1,16 +1,17 @@
-"""The re-rank after a model activation: throughput with 1, 2, 3 workers, and
-the freshness of edits made while it runs.
+"""The re-rank after a model activation: throughput with 1, 2, 3 workers, the
+freshness of edits made while it runs, and what the database holds.
 
 1. A scratch database with --talents / --jobs (the issue's size is 20,000 /
    4,000), embedded once: vectors come from the on-disk cache of
    `_corpus.embed_cached` (benchmarks/.cache/, keyed by model and text), so
    only the first run at a size pays for the embedding model.
 2. Model A (trained on synthetic pairs) matches the whole market in
-   process (the batch path), and model B is trained but not activated.
-3. In process, one connection: B is activated, then `--sample` talents are
-   rematched entity by entity (`RankingPipeline.rematch`) and as many other
-   talents through the batch path (`RankingPipeline.rematch_batch`, batches
-   of `rematch_batch_size`): entities/s of each, nothing re-embedded.
+   process, and model B is trained but not activated. Sizes of the HNSW
+   indexes, the embeddings and matches tables are recorded (for the README's
+   sizing of a larger market).
+3. In process, one connection: B is activated and `--sample` talents are
+   rematched (`RankingPipeline.rematch`, nothing re-embedded): entities/s and
+   milliseconds per stage.
 4. For each worker count (--workers, default 1 2 3): that many `matching
    worker` processes are started and warmed up, then the other model is
    activated (A, B, A, ...: every run re-ranks every stored score), which
@@ -19,16 +20,18 @@ the freshness of edits made while it runs.
    talents (headline and years, so re-embedded, as benchmarks/freshness.py
    does), one after the other, --edit-gap seconds apart: for each, the time
    from the committed UPDATE to the talent's new matches being committed
-   (polled every 5 ms); p50/p95 over the edits made during the re-rank.
+   (polled every 5 ms); p50/p95 over the edits made during the re-rank. The
+   server connections the workers hold are counted while they run.
    Target: >= 100 entities/s per worker, edits p95 < 150 ms.
 
     python benchmarks/rerank.py [--talents 20000] [--jobs 4000] [--workers 1 2 3]
-        [--sample 300] [--batch-size N] [--edit-gap 0.3]
+        [--sample 300] [--edit-gap 0.3]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import statistics
@@ -39,10 +42,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import numpy as np
 import psycopg
+import structlog
 from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,7 +67,7 @@ from matching.training.initial import train_initial_model
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_WORKER = 100.0
 TARGET_P95_MS = 150.0
-BULK_TASKS = ("matching:rematch_all", "matching:rematch_batch")
+BULK_TASKS = ("matching:rematch_all", "matching:rematch_talent", "matching:rematch_job")
 
 
 def one(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -111,12 +114,8 @@ def embed_market(url: str, embedder: TextEmbedder) -> dict[str, float]:
     return out
 
 
-def chunks(ids: list[UUID], size: int) -> list[list[UUID]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
-
-
 def in_process(url: str, settings: Settings, version_b: str, sample: int) -> dict[str, Any]:
-    """Entities/s of the per-entity path and of the batch path, one process."""
+    """Entities/s of the rematch path in one process, and where its time goes."""
     with ConnectionPool(
         url, min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
     ) as pool:
@@ -131,37 +130,61 @@ def in_process(url: str, settings: Settings, version_b: str, sample: int) -> dic
                 )
             ]
             pipeline.active_model.get(conn)  # load the model outside the timings
-        size = settings.rematch_batch_size
-        n = min(sample, len(talents) // 2) // size * size
-        single_ids, batch_ids = talents[:n], talents[n : 2 * n]
-        # interleaved, one batch's worth each: a machine shared with other
-        # work slows both paths alike instead of whichever ran second
-        single_s = batch_s = 0.0
+        ids = talents[:sample]
         stages: dict[str, float] = {}
-        for start in range(0, n, size):
-            started = time.perf_counter()
-            for t in single_ids[start : start + size]:
-                pipeline.rematch_talent(t)
-            single_s += time.perf_counter() - started
-            started = time.perf_counter()
-            result = pipeline.rematch_batch(TALENT, batch_ids[start : start + size])
-            batch_s += time.perf_counter() - started
+        started = time.perf_counter()
+        for t in ids:
+            result = pipeline.rematch_talent(t)
             for stage, seconds in result.timings.items():
                 stages[stage] = stages.get(stage, 0.0) + seconds
+        elapsed = time.perf_counter() - started
+    n = len(ids)
     out = {
-        "talents_each": n,
-        "batch_size": settings.rematch_batch_size,
-        "per_entity_per_second": round(n / single_s, 1),
-        "batch_per_second": round(n / batch_s, 1),
-        "speedup": round(single_s / batch_s, 2),
-        "batch_stage_ms_per_entity": {k: round(v * 1000 / n, 2) for k, v in stages.items()},
+        "talents": n,
+        "per_second": round(n / elapsed, 1),
+        "stage_ms_per_entity": {k: round(v * 1000 / n, 2) for k, v in stages.items()},
     }
     print(
-        f"in process, {n} talents each: per entity {out['per_entity_per_second']}/s,"
-        f" batches of {settings.rematch_batch_size} {out['batch_per_second']}/s"
-        f" (x{out['speedup']}); batch ms/entity by stage {out['batch_stage_ms_per_entity']}"
+        f"in process, {n} talents: {out['per_second']}/s;"
+        f" ms/entity by stage {out['stage_ms_per_entity']}"
     )
     return out
+
+
+def sizes(conn: psycopg.Connection) -> dict[str, Any]:
+    """What the market occupies on the server (bytes), for sizing a larger one."""
+    relations = {
+        "talent_embeddings_table": "matching.talent_embeddings",
+        "talent_hnsw_index": "matching.talent_embeddings_hnsw_idx",
+        "job_embeddings_table": "matching.job_embeddings",
+        "job_hnsw_index": "matching.job_embeddings_hnsw_idx",
+        "matches_table": "public.matches",
+    }
+    out: dict[str, Any] = {
+        name: one(conn, "select pg_total_relation_size(%s::regclass)", (rel,))
+        if name.endswith("_table")
+        else one(conn, "select pg_relation_size(%s::regclass)", (rel,))
+        for name, rel in relations.items()
+    }
+    out["matches_heap"] = one(conn, "select pg_relation_size('public.matches'::regclass)")
+    out["matchable_talents"] = one(
+        conn, "select count(*) from matching.talent_embeddings where matchable"
+    )
+    out["database"] = one(conn, "select pg_database_size(current_database())")
+    mib = {k: f"{v / 2**20:.1f} MiB" for k, v in out.items() if k != "matchable_talents"}
+    print(f"  sizes: {mib}")
+    return out
+
+
+def connections(conn: psycopg.Connection) -> int:
+    """Client backends on this database other than the benchmark's own."""
+    return int(
+        one(
+            conn,
+            "select count(*) from pg_stat_activity where datname = current_database()"
+            " and backend_type = 'client backend' and pid <> pg_backend_pid()",
+        )
+    )
 
 
 class Workers:
@@ -248,10 +271,12 @@ def rerank_run(
                     )
                 )
 
+            held = connections(conn)
             registry.activate(conn, version)
             started = time.perf_counter()
             latencies: list[float] = []
             while pending():
+                held = max(held, connections(conn))
                 workers.check()
                 talent = talents[int(rng.integers(len(talents)))]
                 edited_at = one(
@@ -279,11 +304,6 @@ def rerank_run(
                 conn,
                 "select count(*) from procrastinate.procrastinate_jobs where status = 'failed'",
             )
-            batches = one(
-                conn,
-                "select count(*) from procrastinate.procrastinate_jobs"
-                " where task_name = 'matching:rematch_batch' and status = 'succeeded'",
-            )
             stale = one(
                 conn,
                 "select count(*) from public.matches where model_version is distinct from %s",
@@ -299,7 +319,7 @@ def rerank_run(
         "seconds": round(seconds, 1),
         "entities_per_second": round(rate, 1),
         "per_worker": round(rate / n_workers, 1),
-        "batches": batches,
+        "server_connections": held,
         "failed_jobs": failed,
         "rows_not_rescored": stale,
         "edits": len(latencies),
@@ -313,7 +333,7 @@ def rerank_run(
     fresh = out.get("freshness_ms", {})
     print(
         f"{n_workers} worker(s): {entities:,} entities in {seconds:.1f} s ="
-        f" {rate:.1f}/s ({rate / n_workers:.1f}/s per worker), {batches} batches,"
+        f" {rate:.1f}/s ({rate / n_workers:.1f}/s per worker), {held} connections,"
         f" {failed} failed jobs, {stale} rows not rescored; {len(latencies)} edits during it:"
         f" p50 {fresh.get('p50')} ms, p95 {fresh.get('p95')} ms"
     )
@@ -325,20 +345,17 @@ def main() -> int:
     parser.add_argument("--talents", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=4_000, help="~85%% of them are open")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 3])
-    parser.add_argument("--sample", type=int, default=300, help="talents per in-process path")
-    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--sample", type=int, default=300, help="talents rematched in process")
     parser.add_argument("--edit-gap", type=float, default=0.3, help="seconds between edits")
     parser.add_argument("--training-pairs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    # a short summary, not one log line per in-process rematch
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     env = {"MATCHING_METRICS_PORT": "0", "MATCHING_RECONCILE_INTERVAL_SECONDS": "0"}
-    if args.batch_size is not None:
-        env["MATCHING_REMATCH_BATCH_SIZE"] = str(args.batch_size)
-        settings = Settings(rematch_batch_size=args.batch_size)
-    else:
-        settings = get_settings()
-    result: dict[str, Any] = {"params": vars(args), "batch_size": settings.rematch_batch_size}
+    settings = get_settings()
+    result: dict[str, Any] = {"params": vars(args)}
     with scratch_database("bench_rerank") as url:
         migrate(url)
         print(f"seeding {args.talents:,} talents / {args.jobs:,} jobs")
@@ -352,7 +369,7 @@ def main() -> int:
         b = train_initial_model(
             url, n_pairs=args.training_pairs, folds=2, seed=args.seed + 1, activate=False
         ).version
-        print("matching the market with model A (batch path, in process)")
+        print("matching the market with model A (in process)")
         with ConnectionPool(
             url, min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
         ) as pool:
@@ -367,8 +384,10 @@ def main() -> int:
                             f" where {side.in_market_sql.format(alias='s')} order by s.id"
                         )
                     ]
-                for chunk in chunks(ids, 64):
-                    pipeline.rematch_batch(side, chunk)
+                for n, entity_id in enumerate(ids, 1):
+                    pipeline.rematch(side, entity_id)
+                    if n % 1000 == 0:
+                        print(f"  {side.kind}s: {n:,} / {len(ids):,}")
             print(f"  done in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(url, autocommit=True) as conn:
             result["open_talents"] = one(
@@ -378,6 +397,8 @@ def main() -> int:
                 conn, "select count(*) from public.jobs where status = 'open'"
             )
             result["stored_matches"] = one(conn, "select count(*) from public.matches")
+            conn.execute("vacuum analyze public.matches")
+            result["sizes"] = sizes(conn)
         result["in_process"] = in_process(url, settings, b, args.sample)
         runs = []
         for k, n in enumerate(args.workers):

@@ -148,6 +148,18 @@ def test_multi_line_fields_keep_newlines_and_tabs_only() -> None:
     assert job(description=raw).description == expected
 
 
+def test_printable_text_holds_no_character_the_single_line_cleaner_drops() -> None:
+    # clean_single_line skips its per-character scan when str.isprintable():
+    # that is only the same result if no printable character is one it drops
+    dropped = [
+        hex(cp)
+        for cp in range(0x110000)
+        if chr(cp).isprintable() and not chr(cp).isspace() and m._is_control(chr(cp))
+    ]
+    assert dropped == []
+    assert m.clean_single_line("Senior\x00 data\u2028engineer\t ") == "Senior data engineer"
+
+
 def test_clean_helpers_are_exported() -> None:
     assert m.clean_single_line(" a \n b ") == "a b"
     assert m.clean_multi_line(" a \n b ") == "a \n b"
