@@ -18,9 +18,45 @@ from public.jobs s
 join public.companies c on c.id = s.company_id
 where s.id = %s
 
+-- name: talent_states
+-- talent_state for many talents at once (a bulk re-rank reads a batch in
+-- one query); unknown ids are absent.
+select s.id, s.open_to_work as in_market, s.updated_at as version
+from public.talents s
+where s.id = any(%s::uuid[])
+
+-- name: job_states
+-- job_state for many jobs at once; unknown ids are absent.
+select s.id, s.status = 'open' as in_market, greatest(s.updated_at, c.updated_at) as version
+from public.jobs s
+join public.companies c on c.id = s.company_id
+where s.id = any(%s::uuid[])
+
+-- name: talent_state_locked
+-- talent_state inside a bulk re-rank's write transaction, share-locking the
+-- row until it commits: an edit committing meanwhile waits for the write
+-- (and its own rematch job then runs after it), and an edit committed since
+-- the batch read the talent shows as a newer version (the write is skipped).
+select s.open_to_work as in_market, s.updated_at as version
+from public.talents s
+where s.id = %s
+for share of s
+
+-- name: job_state_locked
+-- job_state, share-locking the job and its company (both are the version).
+select s.status = 'open' as in_market, greatest(s.updated_at, c.updated_at) as version
+from public.jobs s
+join public.companies c on c.id = s.company_id
+where s.id = %s
+for share of s, c
+
 -- name: stored_counterparts
 -- The counterparts the entity has a stored match with.
 select {other_column} from public.matches where {id_column} = %s
+
+-- name: stored_counterparts_of
+-- stored_counterparts of many entities at once: (entity, counterpart).
+select {id_column}, {other_column} from public.matches where {id_column} = any(%s::uuid[])
 
 -- name: in_market_of
 -- Which of the ids given are in the market (any order; the caller keeps its own).
