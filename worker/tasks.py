@@ -19,9 +19,11 @@ and stays visible. Any other error (poison input) fails the job at once.
 
 Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run
 as `rematch_batch` jobs of `rematch_batch_size` entities on the rematch
-queue at BULK_PRIORITY: edits (priority 0, same queue) are fetched first and
-wait for at most one running batch per worker, and every worker takes
-batches. A batch cannot hold the per-entity locks ("<kind>:<id>") of its
+queue at BULK_PRIORITY: edits (priority 0, same queue) are fetched first,
+and every worker takes batches. A running batch checks before each entity's
+write whether an edit is waiting (query edits_waiting) and if so hands its
+remaining entities back as a new batch and ends, so an edit waits for one
+entity's write, not for a whole batch. A batch cannot hold the per-entity locks ("<kind>:<id>") of its
 entities: procrastinate locks one string per job. Its lock names the batch
 instead, so batches run in parallel with each other and with edits, and the
 race with an edit is settled in the database (`matching.pipeline.batch`):
@@ -326,6 +328,14 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     log.info("rematch_all_batch", kind=kind, entities=len(ids), batches_queued=queued)
 
 
+def _edits_waiting(conn: psycopg.Connection) -> bool:
+    """Whether an edit's rematch waits on the rematch queue (query edits_waiting)."""
+    row = conn.execute(
+        query("edits_waiting"), {"queue": REMATCH_QUEUE, "priority": BULK_PRIORITY}
+    ).fetchone()
+    return bool(row and row[0])
+
+
 @blueprint.task(name=REMATCH_BATCH, queue=REMATCH_QUEUE)
 def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
     """Re-rank a batch of entities of one kind (`RankingPipeline.rematch_batch`).
@@ -338,7 +348,7 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
     idents = [_parse_uuid(i, "ids") for i in ids]
     rt = get_runtime()
     try:
-        result = rt.pipeline.rematch_batch(side, idents)
+        result = rt.pipeline.rematch_batch(side, idents, yield_to=_edits_waiting)
     except TRANSIENT_ERRORS as exc:
         if attempt + 1 >= rt.settings.retry_max_attempts:
             TASKS.labels(REMATCH_BATCH, "failed").inc()
@@ -359,12 +369,18 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
     except Exception:
         TASKS.labels(REMATCH_BATCH, "failed").inc()
         raise
+    if result.deferred:
+        # handed back behind the waiting edit(s), at the same bulk priority
+        with rt.pool.connection() as conn:
+            enqueue_batches(conn, side, result.deferred, len(result.deferred))
+        log.info("rematch_batch_yielded", kind=kind, deferred=len(result.deferred))
     TASKS.labels(REMATCH_BATCH, "ok").inc()
     outcomes: dict[str, int] = {}
     for r in result.results:
         outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
     outcomes["entity_failed"] = len(result.failed)
     outcomes["superseded"] = len(result.superseded)
+    outcomes["deferred"] = len(result.deferred)
     for outcome, count in outcomes.items():
         if count:
             TASKS.labels(f"{REMATCH_BATCH}_entity", outcome).inc(count)

@@ -38,6 +38,7 @@ marks that version 'failed' (reported in the result, the batch goes on).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -84,6 +85,8 @@ class BatchResult:
     superseded: list[UUID] = field(default_factory=list)
     #: entities handed to the per-entity path (see the module docstring)
     single: int = 0
+    #: not written: the batch yielded to a waiting edit before their turn
+    deferred: list[UUID] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -148,8 +151,19 @@ def _stored_counterparts(
     return out
 
 
-def rematch_batch(pipeline: RankingPipeline, side: Side | Kind, ids: list[UUID]) -> BatchResult:
-    """Rematch `ids` (of `side`) as `pipeline.rematch` would, one after the other."""
+def rematch_batch(
+    pipeline: RankingPipeline,
+    side: Side | Kind,
+    ids: list[UUID],
+    yield_to: Callable[[psycopg.Connection], bool] | None = None,
+) -> BatchResult:
+    """Rematch `ids` (of `side`) as `pipeline.rematch` would, one after the other.
+
+    `yield_to(conn)` is asked before each entity's write but the first: when
+    it says yes, the batch stops there and lists the rest in
+    `BatchResult.deferred` (the caller re-queues them), so an edit waits for
+    one entity's write rather than for the whole batch.
+    """
     own = side_of(side)
     wanted = list(dict.fromkeys(ids))
     watch = Stopwatch()
@@ -176,7 +190,10 @@ def rematch_batch(pipeline: RankingPipeline, side: Side | Kind, ids: list[UUID])
                     error=f"{type(exc).__name__}: {exc}"[:500],
                 )
         with watch.stage("write"):
-            for entity_id in wanted:
+            for k, entity_id in enumerate(wanted):
+                if k and yield_to is not None and yield_to(conn):
+                    out.deferred = wanted[k:]
+                    break
                 state = states.get(entity_id)
                 if plan is None or entity_id in plan.single:
                     _single(pipeline, conn, own, entity_id, out)
@@ -445,6 +462,7 @@ def _log(pipeline: RankingPipeline, out: BatchResult) -> None:
         "failed": len(out.failed),
         "superseded": len(out.superseded),
         "single": out.single,
+        "deferred": len(out.deferred),
         "seconds": round(out.seconds, 4),
         **{f"{k}_ms": round(v * 1000, 2) for k, v in out.timings.items()},
     }

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -163,7 +163,12 @@ class RankingPipeline:
         self._log(result)
         return result
 
-    def rematch_batch(self, side: Side | Kind, ids: Sequence[UUID]) -> BatchResult:
+    def rematch_batch(
+        self,
+        side: Side | Kind,
+        ids: Sequence[UUID],
+        yield_to: Callable[[psycopg.Connection], bool] | None = None,
+    ) -> BatchResult:
         """Rematch many entities of `side`, as `rematch` would one after the
         other, with each read, model and SHAP call done once for the batch
         (the bulk re-rank after a model activation; see
@@ -171,7 +176,7 @@ class RankingPipeline:
         # imported here: the batch module builds on this one's helpers
         from matching.pipeline.batch import rematch_batch
 
-        return rematch_batch(self, side, list(ids))
+        return rematch_batch(self, side, list(ids), yield_to)
 
     def _match(
         self,

@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from matching.db.queries import query
 from matching.pipeline import batch as batch_module
 from matching.pipeline.loaders import BadEntityDataError
 from matching.pipeline.ranking import RankingPipeline
@@ -35,8 +36,10 @@ from matching.retrieval import store as embedding_store
 from matching.retrieval.embedder import TextEmbedder
 from matching.scoring.registry import ActiveModel, active_version
 from matching.settings import Settings
+from matching.side import TALENT
 from matching.synthetic.seed import seed
 from matching.training.initial import train_initial_model
+from worker import tasks as worker_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -297,3 +300,42 @@ def test_an_entity_edited_during_the_batch_is_left_to_its_own_job(market, monkey
     assert mark_after == mark_before
     # none of its rows were rescored with data the edit has replaced
     assert market["new_version"] not in versions
+
+
+def test_a_batch_yields_to_a_waiting_edit_and_its_rest_writes_the_same(market) -> None:
+    """An edit's job queued while a batch writes: the batch stops before the
+    next entity's write (the real edits_waiting query sees the job) and hands
+    back the rest; running the rest afterwards stores what one batch does."""
+    pool, ids = market["pool"], market["ids"]["talent"]
+    pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings(8, 4))
+
+    restore(pool)
+    pipeline.rematch_batch("talent", ids)
+    whole = stored_state(pool)
+
+    restore(pool)
+    asked = 0
+
+    def edit_arrives_at_the_third_write(conn: psycopg.Connection) -> bool:
+        nonlocal asked
+        asked += 1
+        if asked == 3:
+            # an edit's rematch (priority 0, the rematch queue), as a trigger enqueues it
+            params = worker_tasks._batch_params(TALENT, [ids[0]])
+            params.update(task="matching:rematch_talent", lock=f"talent:{ids[0]}", priority=0)
+            conn.execute(query("enqueue_batch"), params)
+        return worker_tasks._edits_waiting(conn)
+
+    try:
+        first = pipeline.rematch_batch("talent", ids, yield_to=edit_arrives_at_the_third_write)
+    finally:
+        with pool.connection() as conn, conn.transaction():
+            conn.execute("select set_config('search_path', 'procrastinate', true)")
+            conn.execute("delete from procrastinate.procrastinate_jobs")
+    # asked before the 2nd, 3rd and 4th writes: the 4th entity on are handed back
+    assert asked == 3
+    assert first.deferred == ids[3:]
+    assert first.entities == 3
+    rest = pipeline.rematch_batch("talent", first.deferred)
+    assert rest.deferred == []
+    assert stored_state(pool) == whole

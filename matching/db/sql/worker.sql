@@ -34,6 +34,16 @@ select matching.enqueue_task(%(task)s, %(queue)s, %(lock)s, %(args)s,
                                   then now() + make_interval(secs => %(delay)s::float8) end,
                              %(priority)s)
 
+-- name: edits_waiting
+-- Whether a job above bulk priority (an edit's rematch) is runnable on the
+-- queue: a bulk re-rank batch checks before each entity's write and hands
+-- its remaining entities back to the queue when one is (worker/tasks.py).
+select exists (
+  select 1 from procrastinate.procrastinate_jobs
+  where queue_name = %(queue)s and status = 'todo' and priority > %(priority)s
+    and (scheduled_at is null or scheduled_at <= now())
+)
+
 -- name: purge_api_counters
 select matching.purge_api_counters()
 
