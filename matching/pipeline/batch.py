@@ -6,11 +6,18 @@ Rematching entity by entity costs ~25 round trips and a model and SHAP call
 per entity, most of it the same work repeated. A batch does each read once
 for all its entities (states, vectors, one LATERAL ANN statement, stored
 pairs, fx rates, the counterparts' frames for the union), featurises every
-pair in one call, scores them with one `predict` and explains the rows that
-may be stored with one SHAP call; then it writes entity by entity, in order,
-with the per-entity write steps of `matching.pipeline.ranking` (the named
+pair in one call and scores them with one `predict`; then, entity by entity
+in order, it explains the rows to write (one SHAP call) and writes them with
+the per-entity write steps of `matching.pipeline.ranking` (the named
 queries upsert_matches, prune_own, prune_pushed, delete_left_market,
 rematch_mark), pipelined: two round trips per entity.
+
+Pairs that would be stored unchanged are left alone: a stored pair scored by
+the active model from the very features computed now gets the same score
+and explanation, so it is neither explained nor rewritten (its computed_at
+keeps the time of that earlier write). After an activation the talents are
+re-ranked first and rescore every pair they store, so the jobs' batches,
+whose lists hold hundreds of pairs, mostly find theirs done.
 
 Equivalence with the per-entity path (tests/db/test_batch_rematch.py). Lists
 are bounded, so an earlier entity's write can prune a pair of a later entity
@@ -87,6 +94,8 @@ class BatchResult:
     single: int = 0
     #: not written: the batch yielded to a waiting edit before their turn
     deferred: list[UUID] = field(default_factory=list)
+    #: stored pairs left as they were (same model, same features)
+    unchanged: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -109,7 +118,9 @@ class _StateRow:
 
 @dataclass
 class _Planned:
-    """One in-market entity's write, computed before any write of the batch."""
+    """One in-market entity's write, computed before any write of the batch
+    but for the explanations, which are built at its turn (a batch that
+    yields to an edit has not spent them on entities it hands back)."""
 
     #: counterparts in the order the per-entity path lists them (candidates,
     #: then stored pairs), in the market and featurisable
@@ -118,8 +129,11 @@ class _Planned:
     best: set[UUID]
     #: every stored counterpart when the batch read them (in the market or not)
     stored: set[UUID]
-    #: counterpart -> the upsert_matches row, for `best` and the stored ones in `order`
-    rows: dict[UUID, tuple[Any, ...]]
+    #: stored pairs already scored by this model from the same features: the
+    #: write would store them unchanged, so they are neither explained nor written
+    unchanged: set[UUID]
+    #: counterpart -> row of the batch's feature matrix, for the pairs to write
+    rows: dict[UUID, int]
     candidates: int
     skipped: dict[UUID, str]
 
@@ -130,6 +144,10 @@ class _Plan:
     #: entities for the per-entity path
     single: set[UUID]
     model: MatchingModel
+    #: the batch's pair features, scores (two decimals) and text similarity
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    semantic: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _states(conn: psycopg.Connection, own: Side, ids: list[UUID]) -> dict[UUID, EntityState]:
@@ -139,15 +157,25 @@ def _states(conn: psycopg.Connection, own: Side, ids: list[UUID]) -> dict[UUID, 
         return {r.id: EntityState(r.in_market, r.version) for r in cur}
 
 
-def _stored_counterparts(
+@dataclass(frozen=True)
+class _StoredPair:
+    """What a stored pair was scored with."""
+
+    model_version: str | None
+    features: np.ndarray | None
+
+
+def _stored_pairs(
     conn: psycopg.Connection, own: Side, ids: list[UUID]
-) -> dict[UUID, list[UUID]]:
-    """Each entity's stored counterparts, in one query."""
-    out: dict[UUID, list[UUID]] = {i: [] for i in ids}
+) -> dict[UUID, dict[UUID, _StoredPair]]:
+    """Each entity's stored pairs (counterpart -> model, features), in one query."""
+    out: dict[UUID, dict[UUID, _StoredPair]] = {i: {} for i in ids}
     if ids:
-        statement = query("stored_counterparts_of").format(**own.identifiers())
-        for entity_id, other_id in conn.execute(statement, (ids,)):
-            out[entity_id].append(other_id)
+        statement = query("stored_pairs_of").format(**own.identifiers())
+        # binary: ~50 rows of 36 floats per talent, hundreds per job
+        for entity_id, other_id, version, features in conn.execute(statement, (ids,), binary=True):
+            vector = None if features is None else np.asarray(features, dtype=np.float32)
+            out[entity_id][other_id] = _StoredPair(version, vector)
     return out
 
 
@@ -189,21 +217,39 @@ def rematch_batch(
                     entities=len(wanted),
                     error=f"{type(exc).__name__}: {exc}"[:500],
                 )
-        with watch.stage("write"):
-            for k, entity_id in enumerate(wanted):
-                if k and yield_to is not None and yield_to(conn):
-                    out.deferred = wanted[k:]
-                    break
-                state = states.get(entity_id)
-                if plan is None or entity_id in plan.single:
+        for k, entity_id in enumerate(wanted):
+            if k and yield_to is not None and yield_to(conn):
+                out.deferred = wanted[k:]
+                break
+            state = states.get(entity_id)
+            if plan is None or entity_id in plan.single:
+                with watch.stage("write"):
                     _single(pipeline, conn, own, entity_id, out)
-                elif state is None:
-                    out.results.append(RematchResult(own.kind, entity_id, "missing"))
-                elif not state.in_market:
+            elif state is None:
+                out.results.append(RematchResult(own.kind, entity_id, "missing"))
+            elif not state.in_market:
+                with watch.stage("write"):
                     _remove(pipeline, conn, own, entity_id, state, out)
-                else:
-                    planned = plan.planned[entity_id]
-                    _write(pipeline, conn, own, entity_id, state.version, planned, plan.model, out)
+            else:
+                planned = plan.planned[entity_id]
+                try:
+                    with watch.stage("explain"):
+                        rows = _explained_rows(own, entity_id, planned, plan)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    # as a failure of the batch's compute: this entity one by one
+                    log.warning(
+                        "rematch_batch_explain_failed",
+                        kind=own.kind,
+                        entity_id=str(entity_id),
+                        error=f"{type(exc).__name__}: {exc}"[:500],
+                    )
+                    with watch.stage("write"):
+                        _single(pipeline, conn, own, entity_id, out)
+                    continue
+                with watch.stage("write"):
+                    _write(pipeline, conn, own, entity_id, state.version, planned, rows, plan, out)
     out.timings = watch.timings
     _log(pipeline, out)
     return out
@@ -233,7 +279,8 @@ def _plan(
         nearest = embedding_store.nearest_many(
             conn, other, [vectors[i] for i in live], k=s.candidates_k, settings=s
         )
-        existing = _stored_counterparts(conn, own, live)
+        stored_pairs = _stored_pairs(conn, own, live)
+        existing = {i: list(stored_pairs[i]) for i in live}
 
     with watch.stage("featurise"):
         fx = load_fx_rates(conn)
@@ -286,48 +333,64 @@ def _plan(
     with watch.stage("predict"):
         # stored (and served) with two decimals: rank what is stored
         scores = np.round(model.predict(x), 2)
-        # per entity: the best candidates, plus every pair stored at the start
-        best_of: dict[UUID, set[UUID]] = {}
-        keep_rows: list[int] = []
-        for i in live:
-            order, start = orders[i], starts[i]
-            end = start + len(order)
-            candidate_set, stored_set = set(candidates_of[i]), set(existing[i])
-            pairs = [own.orient(i, o) for o in order]
-            ranked = rank_order(scores[start:end], semantic[start:end], pairs)
-            best = [int(k) for k in ranked if order[k] in candidate_set][: s.stored_matches]
-            best_of[i] = {order[k] for k in best}
-            keep = sorted(set(best) | {k for k, o in enumerate(order) if o in stored_set})
-            keep_rows.extend(start + k for k in keep)
-
-    with watch.stage("explain"):
-        explanations = MatchExplainer(model).explain(x[keep_rows]) if keep_rows else []
-        explained = dict(zip(keep_rows, explanations, strict=True))
         planned: dict[UUID, _Planned] = {}
         for i in live:
             order, start = orders[i], starts[i]
-            rows: dict[UUID, tuple[Any, ...]] = {}
-            for k, o in enumerate(order):
-                g = start + k
-                if g not in explained:
-                    continue
-                rows[o] = match_row(
-                    own.orient(i, o),
-                    float(scores[g]),
-                    model.version,
-                    explained[g],
-                    x[g],
-                    float(semantic[g]),
-                )
+            end = start + len(order)
+            candidate_set, stored = set(candidates_of[i]), stored_pairs[i]
+            pairs = [own.orient(i, o) for o in order]
+            ranked = rank_order(scores[start:end], semantic[start:end], pairs)
+            best = [int(k) for k in ranked if order[k] in candidate_set][: s.stored_matches]
+            # the best candidates, plus every pair stored at the start
+            keep = sorted(set(best) | {k for k, o in enumerate(order) if o in stored})
+            unchanged = {
+                order[k] for k in keep if _unchanged(stored.get(order[k]), model, x[start + k])
+            }
             planned[i] = _Planned(
                 order=order,
-                best=best_of[i],
-                stored=set(existing[i]),
-                rows=rows,
+                best={order[k] for k in best},
+                stored=set(stored),
+                unchanged=unchanged,
+                rows={order[k]: start + k for k in keep if order[k] not in unchanged},
                 candidates=len(candidates_of[i]),
                 skipped={o: skipped[o] for o in others_of[i] if o in skipped},
             )
-    return _Plan(planned=planned, single=single, model=model)
+    return _Plan(planned=planned, single=single, model=model, x=x, scores=scores, semantic=semantic)
+
+
+def _unchanged(stored: _StoredPair | None, model: MatchingModel, features: np.ndarray) -> bool:
+    """Whether a stored pair was scored by this model from these very features:
+    same model, same features, so the same score, similarity and explanation
+    (scoring is deterministic). After an activation the side re-ranked second
+    finds most of its pairs rescored by the first side's batches already."""
+    return (
+        stored is not None
+        and stored.model_version == model.version
+        and stored.features is not None
+        and np.array_equal(stored.features, np.asarray(features, dtype=np.float32))
+    )
+
+
+def _explained_rows(
+    own: Side, entity_id: UUID, planned: _Planned, plan: _Plan
+) -> dict[UUID, tuple[Any, ...]]:
+    """The upsert_matches rows of the pairs to write, explained now (one SHAP call)."""
+    others = list(planned.rows)
+    index = [planned.rows[o] for o in others]
+    if not index:
+        return {}
+    explanations = MatchExplainer(plan.model).explain(plan.x[index])
+    return {
+        o: match_row(
+            own.orient(entity_id, o),
+            float(plan.scores[g]),
+            plan.model.version,
+            explanation,
+            plan.x[g],
+            float(plan.semantic[g]),
+        )
+        for o, g, explanation in zip(others, index, explanations, strict=True)
+    }
 
 
 def _concat(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
@@ -347,12 +410,21 @@ def _write(
     entity_id: UUID,
     version: Any,
     planned: _Planned,
-    model: MatchingModel,
+    rows: dict[UUID, tuple[Any, ...]],
+    plan: _Plan,
     out: BatchResult,
 ) -> None:
     """One entity's write: `_write_matches` with the rows `_match` would write
     now, behind the version check (see the module docstring). Pipelined: the
-    check and the stored pairs in one round trip, the write and COMMIT in another."""
+    check and the stored pairs in one round trip, the write and COMMIT in another.
+
+    Pairs left unchanged (same model, same features) are not rewritten and
+    not checked for a row they pushed out of their counterpart's list: an
+    unchanged row moves nothing, and before this write every stored pair was
+    in one side's best (the bounded-list rule every write keeps), so the
+    stored rows end as `_write_matches` would leave them; only `computed_at`
+    of those pairs stays at the earlier write's time.
+    """
     ids = own.identifiers()
     n = pipeline.settings.stored_matches
     verdict = "matched"
@@ -370,12 +442,17 @@ def _write(
             verdict = "superseded"
         elif stored_now - planned.stored:
             verdict = "single"  # a pair the batch did not read: `rematch` reads it
+        elif any(o in planned.best and o not in stored_now for o in planned.unchanged):
+            # an earlier write pruned a pair this one stores again: `rematch`
+            # would insert it, with an explanation the batch did not build
+            verdict = "single"
         if verdict != "matched":
             raise psycopg.Rollback()
         written = [o for o in planned.order if o in planned.best or o in stored_now]
+        changed = [o for o in written if o not in planned.unchanged]
         _mark(conn, own, entity_id, version, "matched")
-        upsert_matches(conn, [planned.rows[o] for o in written])
-        bounds = {"entity": entity_id, "others": written, "n": n}
+        upsert_matches(conn, [rows[o] for o in changed])
+        bounds = {"entity": entity_id, "others": changed, "n": n}
         counted.append(conn.execute(query("prune_own").format(**ids), bounds))
         counted.append(conn.execute(query("prune_pushed").format(**ids), bounds))
         counted.append(conn.execute(query("delete_left_market").format(**ids), (entity_id,)))
@@ -386,6 +463,7 @@ def _write(
     elif verdict == "single":
         _single(pipeline, conn, own, entity_id, out)
     else:
+        out.unchanged += len(written) - len(changed)
         if planned.skipped:
             pipeline._skipped(own, entity_id, planned.skipped)
         result = RematchResult(
@@ -393,7 +471,7 @@ def _write(
             entity_id,
             "matched",
             source="ml",
-            model_version=model.version,
+            model_version=plan.model.version,
             candidates=planned.candidates,
             stored=len(written),
             deleted=sum(max(c.rowcount, 0) for c in counted),
@@ -463,6 +541,7 @@ def _log(pipeline: RankingPipeline, out: BatchResult) -> None:
         "superseded": len(out.superseded),
         "single": out.single,
         "deferred": len(out.deferred),
+        "unchanged": out.unchanged,
         "seconds": round(out.seconds, 4),
         **{f"{k}_ms": round(v * 1000, 2) for k, v in out.timings.items()},
     }

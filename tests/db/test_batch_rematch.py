@@ -18,6 +18,7 @@ writes of the batch prune pairs of later entities; with the defaults
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
@@ -339,3 +340,34 @@ def test_a_batch_yields_to_a_waiting_edit_and_its_rest_writes_the_same(market) -
     rest = pipeline.rematch_batch("talent", first.deferred)
     assert rest.deferred == []
     assert stored_state(pool) == whole
+
+
+@pytest.mark.parametrize(
+    "sizes", [(8, 4), (200, 50)], ids=["ann-small-lists", "default-exact-scan"]
+)
+def test_a_whole_re_rank_in_batches_stores_what_entity_by_entity_stores(market, sizes) -> None:
+    """Talents, then jobs, as `rematch_all` orders them: the jobs' batches
+    find most pairs rescored by the talents' and leave those as they are,
+    and the stored rows still equal the per-entity path's, value for value."""
+    pool = market["pool"]
+    pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings(*sizes))
+    order = [("talent", market["ids"]["talent"]), ("job", market["ids"]["job"])]
+
+    restore(pool)
+    for kind, ids in order:
+        for entity_id in ids:
+            with contextlib.suppress(BadEntityDataError):
+                pipeline.rematch(kind, entity_id)
+    one_by_one = stored_state(pool)
+
+    restore(pool)
+    results = {kind: pipeline.rematch_batch(kind, ids) for kind, ids in order}
+    batched = stored_state(pool)
+
+    assert batched[1] == one_by_one[1]
+    assert batched[0] == one_by_one[0]
+    # the talents' batches rescored every pair they store (the snapshot is
+    # the old model's); the jobs' found most of theirs done
+    assert results["talent"].unchanged == 0
+    job_stored = sum(r.stored for r in results["job"].results if r.outcome == "matched")
+    assert results["job"].unchanged > job_stored / 2

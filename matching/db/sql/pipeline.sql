@@ -54,13 +54,16 @@ for share of s, c
 -- The counterparts the entity has a stored match with.
 select {other_column} from public.matches where {id_column} = %s
 
--- name: stored_counterparts_of
--- stored_counterparts of many entities at once: (entity, counterpart).
-select {id_column}, {other_column} from public.matches where {id_column} = any(%b::uuid[])
+-- name: stored_pairs_of
+-- The stored pairs of many entities at once, with the model and the feature
+-- vector each was scored with (a bulk re-rank leaves a pair whose model and
+-- features are unchanged as it is): (entity, counterpart, model, features).
+select {id_column}, {other_column}, model_version, features
+from public.matches where {id_column} = any(%b::uuid[])
 
 -- name: in_market_of
 -- Which of the ids given are in the market (any order; the caller keeps its own).
-select s.id from {entities} s where s.id = any(%s) and {in_market}
+select s.id from {entities} s where s.id = any(%b::uuid[]) and {in_market}
 
 -- name: rematch_mark
 -- Record the data version a rematch read (inside its write transaction).
