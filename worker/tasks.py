@@ -17,24 +17,25 @@ the same ON CONFLICT DO NOTHING path, which coalesces with any newer job,
 and the current job ends successfully. After `retry_max_attempts` it fails
 and stays visible. Any other error (poison input) fails the job at once.
 
-Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run
-as `rematch_batch` jobs of `rematch_batch_size` entities on the rematch
-queue at BULK_PRIORITY: edits (priority 0, same queue) are fetched first,
-and every worker takes batches. A running batch checks before each entity's
+Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run as
+`rematch_batch` jobs of `rematch_batch_size` entities on the rematch queue
+at BULK_PRIORITY: edits (priority 0, same queue) are fetched first, and
+every worker takes batches. A running batch checks before each entity's
 write whether an edit is waiting (query edits_waiting) and if so hands its
 remaining entities back as a new batch and ends, so an edit waits for one
-entity's write, not for a whole batch. A batch cannot hold the per-entity locks ("<kind>:<id>") of its
-entities: procrastinate locks one string per job. Its lock names the batch
-instead, so batches run in parallel with each other and with edits, and the
-race with an edit is settled in the database (`matching.pipeline.batch`):
-each entity's write re-reads its data version with the row share-locked and
-is skipped when an edit has moved it since the batch read it (the edit's own
-job rematches it with the new data), and an edit committing during the
-write waits for it, its job running afterwards. A rematch mark is written
-only for the version actually read, so reconciliation still sees any edit
-no rematch has. Retries work as for the per-entity jobs: a transient
-failure re-enqueues the same batch with a backoff; entities whose own data
-is poison are marked failed one by one and the batch goes on.
+entity's write, not for a whole batch. A batch cannot hold the per-entity
+locks ("<kind>:<id>") of its entities: procrastinate locks one string per
+job. Its lock names the batch instead, so batches run in parallel with each
+other and with edits, and the race with an edit is settled in the database
+(`matching.pipeline.batch`): each entity's write re-reads its data version
+with the row share-locked and is skipped when an edit has moved it since the
+batch read it (the edit's own job rematches it with the new data), and an
+edit committing during the write waits for it, its job running afterwards. A
+rematch mark is written only for the version actually read, so
+reconciliation still sees any edit no rematch has. Retries work as for the
+per-entity jobs: a transient failure re-enqueues the same batch with a
+backoff; entities whose own data is poison are marked failed one by one and
+the batch goes on.
 
 When the connection is lost, the re-enqueue itself needs the database: it
 waits for it (pool connections are checked on checkout, attempts back off)
