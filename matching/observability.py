@@ -30,6 +30,11 @@ REMATCH_SECONDS = Histogram(
     "Time of a whole rematch, load to write.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+REMATCH_BATCH_SECONDS = Histogram(
+    "matching_rematch_batch_seconds",
+    "Time of a whole bulk re-rank batch (rematch_batch), load to last write.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 EMBEDDING_CACHE_HIT_RATIO = Gauge(
     "matching_embedding_cache_hit_ratio", "Share of embedding requests served from the cache."
 )

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     slow_rematch_seconds: float = Field(
         default=3.0, gt=0, description="A rematch slower than this logs its stage breakdown."
     )
+    rematch_batch_size: int = Field(
+        default=8,
+        ge=1,
+        le=500,
+        description=(
+            "Entities per bulk re-rank job (rematch_batch). Larger batches share more work;"
+            " an edit waits for at most one running batch per worker, so this bounds the"
+            " extra latency of edits during a re-rank (benchmarks/rerank.py)."
+        ),
+    )
 
     # worker
     worker_concurrency: int = Field(default=1, ge=1, le=64)

@@ -97,9 +97,13 @@ class Side:
     task: str
     queue: str
     #: named queries: `TextParts` (store.sql), and (in market, data version)
-    #: of one entity, the version being what rematch marks record (pipeline.sql)
+    #: of one entity, the version being what rematch marks record (pipeline.sql);
+    #: the same for many entities (with their ids), and for one entity with its
+    #: row(s) share-locked (a bulk re-rank's write checks nothing moved)
     text_query: str
     state_query: str
+    states_query: str
+    locked_state_query: str
     text: Callable[[TextParts], str]
 
     @property
@@ -172,6 +176,8 @@ TALENT = Side(
     queue=REMATCH_QUEUE,
     text_query="talent_text_parts",
     state_query="talent_state",
+    states_query="talent_states",
+    locked_state_query="talent_state_locked",
     text=_talent_text,
 )
 
@@ -188,6 +194,8 @@ JOB = Side(
     queue=REMATCH_QUEUE,
     text_query="job_text_parts",
     state_query="job_state",
+    states_query="job_states",
+    locked_state_query="job_state_locked",
     text=_job_text,
 )
 

@@ -17,6 +17,26 @@ the same ON CONFLICT DO NOTHING path, which coalesces with any newer job,
 and the current job ends successfully. After `retry_max_attempts` it fails
 and stays visible. Any other error (poison input) fails the job at once.
 
+Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run as
+`rematch_batch` jobs of `rematch_batch_size` entities on the rematch queue
+at BULK_PRIORITY: edits (priority 0, same queue) are fetched first, and
+every worker takes batches. A running batch checks before each entity's
+write whether an edit is waiting (query edits_waiting) and if so hands its
+remaining entities back as a new batch and ends, so an edit waits for one
+entity's write, not for a whole batch. A batch cannot hold the per-entity
+locks ("<kind>:<id>") of its entities: procrastinate locks one string per
+job. Its lock names the batch instead, so batches run in parallel with each
+other and with edits, and the race with an edit is settled in the database
+(`matching.pipeline.batch`): each entity's write re-reads its data version
+with the row share-locked and is skipped when an edit has moved it since the
+batch read it (the edit's own job rematches it with the new data), and an
+edit committing during the write waits for it, its job running afterwards. A
+rematch mark is written only for the version actually read, so
+reconciliation still sees any edit no rematch has. Retries work as for the
+per-entity jobs: a transient failure re-enqueues the same batch with a
+backoff; entities whose own data is poison are marked failed one by one and
+the batch goes on.
+
 When the connection is lost, the re-enqueue itself needs the database: it
 waits for it (pool connections are checked on checkout, attempts back off)
 up to `db_reconnect_give_up_seconds`, so an outage never turns a user's edit
@@ -29,6 +49,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import procrastinate
@@ -36,13 +57,14 @@ import psycopg
 import structlog
 from procrastinate import exceptions as pexc
 from procrastinate.jobs import Status
+from psycopg import sql
 
 from matching.db.connection import TRANSIENT_ERRORS
 from matching.db.queries import query
-from matching.observability import REMATCH_SECONDS, STAGE_SECONDS, TASKS
+from matching.observability import REMATCH_BATCH_SECONDS, REMATCH_SECONDS, STAGE_SECONDS, TASKS
 from matching.pipeline.ranking import RematchResult
 from matching.retrieval import store as embedding_store
-from matching.side import JOB, REMATCH_QUEUE, TALENT, Side, side_of
+from matching.side import JOB, REMATCH_QUEUE, TALENT, Kind, Side, side_of
 from worker.runtime import get_runtime
 
 log = structlog.get_logger(__name__)
@@ -63,6 +85,8 @@ QUEUES = (REMATCH_QUEUE, MAINTENANCE_QUEUE, RETRAIN_QUEUE)
 #: task names besides the rematch tasks (`Side.task`)
 BACKFILL = "backfill"
 REMATCH_ALL = "rematch_all"
+#: a bulk re-rank batch (on `REMATCH_QUEUE`, like the per-entity rematches)
+REMATCH_BATCH = "rematch_batch"
 PURGE_API_COUNTERS = "purge_api_counters"
 RECOVER_STALLED_JOBS = "recover_stalled_jobs"
 RETRAIN = "retrain"
@@ -145,11 +169,6 @@ def _rematch(
 def _enqueue_retry(side: Side, ident: UUID, delay: float, attempt: int) -> None:
     """Enqueue the retry, waiting for the database if it is gone (see the module
     docstring); raises the last error after `db_reconnect_give_up_seconds`."""
-    rt = get_runtime()
-    give_up = rt.settings.db_reconnect_give_up_seconds
-    deadline = time.monotonic() + give_up if give_up else float("inf")
-    wait = 0.25
-    statement = query("enqueue_rematch_later")
     params = {
         "task": side.task,
         "queue": side.queue,
@@ -159,6 +178,17 @@ def _enqueue_retry(side: Side, ident: UUID, delay: float, attempt: int) -> None:
         "delay": delay,
         "attempt": attempt,
     }
+    _execute_waiting(query("enqueue_rematch_later"), params, kind=side.kind, entity_id=str(ident))
+
+
+def _execute_waiting(statement: sql.SQL, params: dict[str, Any], **about: object) -> None:
+    """Run one enqueue statement, waiting for the database if it is gone (see
+    the module docstring); raises the last error after
+    `db_reconnect_give_up_seconds`. `about` goes into the log lines."""
+    rt = get_runtime()
+    give_up = rt.settings.db_reconnect_give_up_seconds
+    deadline = time.monotonic() + give_up if give_up else float("inf")
+    wait = 0.25
     first = True
     while True:
         try:
@@ -178,8 +208,7 @@ def _enqueue_retry(side: Side, ident: UUID, delay: float, attempt: int) -> None:
                 raise
             log.warning(
                 "rematch_retry_waiting_for_database",
-                kind=side.kind,
-                entity_id=str(ident),
+                **about,
                 retry_in_seconds=wait,
                 error=" ".join(str(exc).split())[:200],
             )
@@ -234,22 +263,59 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
     )
 
 
+def _batch_params(
+    side: Side, ids: list[UUID] | list[str], delay: float = 0.0, attempt: int = 0
+) -> dict[str, Any]:
+    """enqueue_batch's parameters for one batch (its lock names its first entity)."""
+    args: dict[str, object] = {"kind": side.kind, "ids": [str(i) for i in ids]}
+    if attempt:
+        args["attempt"] = attempt
+    return {
+        "task": REMATCH_BATCH,
+        "queue": REMATCH_QUEUE,
+        "lock": f"{REMATCH_BATCH}:{side.kind}:{ids[0]}",
+        "args": psycopg.types.json.Jsonb(args),
+        "delay": delay,
+        "priority": BULK_PRIORITY,
+    }
+
+
+def enqueue_batches(conn: psycopg.Connection, side: Side, ids: list[UUID], size: int) -> int:
+    """Enqueue `rematch_batch` jobs for `ids` (in order), `size` entities each;
+    returns how many jobs were enqueued (a pending batch with the same first
+    entity, from an earlier re-rank, is kept instead: it runs with the newest
+    model anyway)."""
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    if not chunks:
+        return 0
+    queued = 0
+    with conn.cursor() as cur:
+        cur.executemany(
+            query("enqueue_batch"), [_batch_params(side, c) for c in chunks], returning=True
+        )
+        while True:
+            row = cur.fetchone()
+            if row is not None and row[0] is not None:
+                queued += 1
+            if not cur.nextset():
+                break
+    return queued
+
+
 @blueprint.task(name=REMATCH_ALL, queue=MAINTENANCE_QUEUE)
 def rematch_all(kind: str = "talent", after: str | None = None) -> None:
-    """Enqueue a rematch for every entity in the market, a batch per job.
+    """Enqueue the re-rank of every entity in the market: `BATCH` entities
+    per job of this task, as `rematch_batch` jobs of `rematch_batch_size`.
 
     Used after a model change: reads keep serving the stored scores until
     each pair is rescored, and edits keep priority since they share the
-    rematch queue with these jobs one batch at a time.
+    rematch queue with these jobs, at a higher priority.
     """
     side = _side(kind)
     rt = get_runtime()
     with rt.pool.connection() as conn:
         ids = _market_batch(conn, side, after, BATCH)
-        queued = 0
-        if ids:
-            row = conn.execute(query("enqueue_rematch"), (kind, ids, BULK_PRIORITY)).fetchone()
-            queued = row[0] if row is not None else 0
+        queued = enqueue_batches(conn, side, ids, rt.settings.rematch_batch_size)
         nxt: dict[str, object] | None
         if len(ids) == BATCH:
             nxt = {"kind": kind, "after": str(ids[-1])}
@@ -260,7 +326,66 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
         if nxt is not None:
             _enqueue_task(conn, REMATCH_ALL, nxt)
     TASKS.labels(REMATCH_ALL, "ok").inc()
-    log.info("rematch_all_batch", kind=kind, entities=len(ids), queued=queued)
+    log.info("rematch_all_batch", kind=kind, entities=len(ids), batches_queued=queued)
+
+
+def _edits_waiting(conn: psycopg.Connection) -> bool:
+    """Whether an edit's rematch waits on the rematch queue (query edits_waiting)."""
+    row = conn.execute(
+        query("edits_waiting"), {"queue": REMATCH_QUEUE, "priority": BULK_PRIORITY}
+    ).fetchone()
+    return bool(row and row[0])
+
+
+@blueprint.task(name=REMATCH_BATCH, queue=REMATCH_QUEUE)
+def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
+    """Re-rank a batch of entities of one kind (`RankingPipeline.rematch_batch`).
+
+    A transient failure re-enqueues the same batch with a backoff (its
+    entities already written are simply rewritten); poison entities are
+    marked failed one by one and counted, the batch goes on.
+    """
+    side = _side(kind)
+    idents = [_parse_uuid(i, "ids") for i in ids]
+    rt = get_runtime()
+    try:
+        result = rt.pipeline.rematch_batch(side, idents, yield_to=_edits_waiting)
+    except TRANSIENT_ERRORS as exc:
+        if attempt + 1 >= rt.settings.retry_max_attempts:
+            TASKS.labels(REMATCH_BATCH, "failed").inc()
+            raise
+        delay = rt.settings.retry_base_seconds * 2**attempt
+        params = _batch_params(side, idents, delay, attempt + 1)
+        _execute_waiting(query("enqueue_batch"), params, kind=side.kind, batch=str(idents[0]))
+        TASKS.labels(REMATCH_BATCH, "retry_scheduled").inc()
+        log.warning(
+            "rematch_batch_retry_scheduled",
+            kind=kind,
+            entities=len(idents),
+            attempt=attempt + 1,
+            delay_seconds=delay,
+            error=str(exc),
+        )
+        return
+    except Exception:
+        TASKS.labels(REMATCH_BATCH, "failed").inc()
+        raise
+    if result.deferred:
+        # handed back behind the waiting edit(s), at the same bulk priority
+        with rt.pool.connection() as conn:
+            enqueue_batches(conn, side, result.deferred, len(result.deferred))
+        log.info("rematch_batch_yielded", kind=kind, deferred=len(result.deferred))
+    TASKS.labels(REMATCH_BATCH, "ok").inc()
+    outcomes: dict[str, int] = {}
+    for r in result.results:
+        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+    outcomes["entity_failed"] = len(result.failed)
+    outcomes["superseded"] = len(result.superseded)
+    outcomes["deferred"] = len(result.deferred)
+    for outcome, count in outcomes.items():
+        if count:
+            TASKS.labels(f"{REMATCH_BATCH}_entity", outcome).inc(count)
+    REMATCH_BATCH_SECONDS.observe(result.seconds)
 
 
 @blueprint.periodic(cron="17 * * * *", periodic_id=PURGE_API_COUNTERS)

@@ -35,10 +35,10 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 import numpy as np
@@ -59,6 +59,9 @@ from matching.scoring.explain import MatchExplainer
 from matching.scoring.registry import ActiveModel
 from matching.settings import Settings, get_settings
 from matching.side import JOB, TALENT, Kind, Side, side_of
+
+if TYPE_CHECKING:
+    from matching.pipeline.batch import BatchResult
 
 log = structlog.get_logger(__name__)
 
@@ -128,29 +131,52 @@ class RankingPipeline:
 
     def rematch(self, side: Side | Kind, entity_id: UUID) -> RematchResult:
         """Rematch one entity of `side` (see the module docstring)."""
+        with self.pool.connection() as conn:
+            return self.rematch_on(conn, side, entity_id)
+
+    def rematch_on(
+        self, conn: psycopg.Connection, side: Side | Kind, entity_id: UUID
+    ) -> RematchResult:
+        """`rematch` on a connection the caller holds (autocommit, idle): a bulk
+        batch hands it the entities it cannot handle itself without taking a
+        second connection from the pool."""
         own = side_of(side)
         watch = Stopwatch()
         result = RematchResult(kind=own.kind, entity_id=entity_id, outcome="matched")
-        with self.pool.connection() as conn:
-            with watch.stage("load"):
-                state = _entity_state(conn, own, entity_id)
-            if state is None:
-                result.outcome = "missing"  # deleted since the job was queued
-            elif not state.in_market:
-                with watch.stage("write"):
-                    result.deleted = _remove_from_market(conn, own, entity_id, state.version)
-                result.outcome = "removed"
-            else:
-                try:
-                    self._match(conn, own, entity_id, state.version, watch, result)
-                except Exception as exc:
-                    if not is_transient(exc):
-                        # poison: this version of the entity fails once, visibly
-                        _mark_failed(conn, own, entity_id, state.version, exc)
-                    raise
+        with watch.stage("load"):
+            state = _entity_state(conn, own, entity_id)
+        if state is None:
+            result.outcome = "missing"  # deleted since the job was queued
+        elif not state.in_market:
+            with watch.stage("write"):
+                result.deleted = _remove_from_market(conn, own, entity_id, state.version)
+            result.outcome = "removed"
+        else:
+            try:
+                self._match(conn, own, entity_id, state.version, watch, result)
+            except Exception as exc:
+                if not is_transient(exc):
+                    # poison: this version of the entity fails once, visibly
+                    _mark_failed(conn, own, entity_id, state.version, exc)
+                raise
         result.timings = watch.timings
         self._log(result)
         return result
+
+    def rematch_batch(
+        self,
+        side: Side | Kind,
+        ids: Sequence[UUID],
+        yield_to: Callable[[psycopg.Connection], bool] | None = None,
+    ) -> BatchResult:
+        """Rematch many entities of `side`, as `rematch` would one after the
+        other, with each read, model and SHAP call done once for the batch
+        (the bulk re-rank after a model activation; see
+        `matching.pipeline.batch`)."""
+        # imported here: the batch module builds on this one's helpers
+        from matching.pipeline.batch import rematch_batch
+
+        return rematch_batch(self, side, list(ids), yield_to)
 
     def _match(
         self,
@@ -169,7 +195,7 @@ class RankingPipeline:
                 entity_id
             ]
         with watch.stage("retrieve"):
-            nearest = embedding_store.nearest(conn, other, vector, k=s.candidates_k)
+            nearest = embedding_store.nearest(conn, other, vector, k=s.candidates_k, settings=s)
             existing = [
                 r[0]
                 for r in conn.execute(

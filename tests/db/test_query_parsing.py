@@ -20,7 +20,7 @@ from psycopg import sql
 from matching.db import queries
 
 _IDENTIFIER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_PARAM = re.compile(r"%\((?P<name>[a-z_][a-z0-9_]*)\)s|%s|%%")
+_PARAM = re.compile(r"%\((?P<name>[a-z_][a-z0-9_]*)\)[sbt]|%[sbt]|%%")
 #: statements PREPARE accepts; anything else is a utility statement
 _PREPARABLE = {"select", "insert", "update", "delete", "with", "values", "merge"}
 

@@ -18,13 +18,52 @@ from public.jobs s
 join public.companies c on c.id = s.company_id
 where s.id = %s
 
+-- name: talent_states
+-- talent_state for many talents at once (a bulk re-rank reads a batch in
+-- one query); unknown ids are absent.
+select s.id, s.open_to_work as in_market, s.updated_at as version
+from public.talents s
+where s.id = any(%b::uuid[])
+
+-- name: job_states
+-- job_state for many jobs at once; unknown ids are absent.
+select s.id, s.status = 'open' as in_market, greatest(s.updated_at, c.updated_at) as version
+from public.jobs s
+join public.companies c on c.id = s.company_id
+where s.id = any(%b::uuid[])
+
+-- name: talent_state_locked
+-- talent_state inside a bulk re-rank's write transaction, share-locking the
+-- row until it commits: an edit committing meanwhile waits for the write
+-- (and its own rematch job then runs after it), and an edit committed since
+-- the batch read the talent shows as a newer version (the write is skipped).
+select s.open_to_work as in_market, s.updated_at as version
+from public.talents s
+where s.id = %s
+for share of s
+
+-- name: job_state_locked
+-- job_state, share-locking the job and its company (both are the version).
+select s.status = 'open' as in_market, greatest(s.updated_at, c.updated_at) as version
+from public.jobs s
+join public.companies c on c.id = s.company_id
+where s.id = %s
+for share of s, c
+
 -- name: stored_counterparts
 -- The counterparts the entity has a stored match with.
 select {other_column} from public.matches where {id_column} = %s
 
+-- name: stored_pairs_of
+-- The stored pairs of many entities at once, with the model and the feature
+-- vector each was scored with (a bulk re-rank leaves a pair whose model and
+-- features are unchanged as it is): (entity, counterpart, model, features).
+select {id_column}, {other_column}, model_version, features
+from public.matches where {id_column} = any(%b::uuid[])
+
 -- name: in_market_of
 -- Which of the ids given are in the market (any order; the caller keeps its own).
-select s.id from {entities} s where s.id = any(%s) and {in_market}
+select s.id from {entities} s where s.id = any(%b::uuid[]) and {in_market}
 
 -- name: rematch_mark
 -- Record the data version a rematch read (inside its write transaction).
@@ -51,9 +90,9 @@ insert into public.matches (talent_id, job_id, score, source, model_version,
 select r.talent_id, r.job_id, r.score, r.source::public.match_source, r.model_version,
        pg_catalog.convert_from(r.explanation, 'UTF8')::jsonb,
        pg_catalog.convert_from(r.features, 'UTF8')::real[], r.similarity, now()
-from unnest(%(talent_ids)s::uuid[], %(job_ids)s::uuid[], %(scores)s::real[],
-            %(sources)s::text[], %(versions)s::text[], %(explanations)s::bytea[],
-            %(features)s::bytea[], %(similarities)s::real[])
+from unnest(%(talent_ids)b::uuid[], %(job_ids)b::uuid[], %(scores)b::real[],
+            %(sources)b::text[], %(versions)b::text[], %(explanations)b::bytea[],
+            %(features)b::bytea[], %(similarities)b::real[])
   as r (talent_id, job_id, score, source, model_version, explanation, features, similarity)
 on conflict (talent_id, job_id) do update set
   score = excluded.score, source = excluded.source,
@@ -86,7 +125,7 @@ where m.talent_id = low.talent_id and m.job_id = low.job_id
 delete from public.matches m
 using (
   select x.talent_id, x.job_id
-  from unnest(%(others)s::uuid[]) c (id)
+  from unnest(%(others)b::uuid[]) c (id)
   cross join lateral (
     select l.talent_id, l.job_id from public.matches l
     where l.{other_column} = c.id
@@ -111,7 +150,7 @@ where m.{id_column} = %s and c.id = m.{other_column} and not {counterpart_in_mar
 select f.talent_id, f.job_id, f.score, f.skills_score, f.experience_score,
        f.location_score, f.salary_score, f.culture_score, f.semantic_score,
        f.failed_constraints, e.top_reasons
-from matching.fallback_score_pairs(%s::uuid[], %s::uuid[]) f
+from matching.fallback_score_pairs(%b::uuid[], %b::uuid[]) f
 cross join lateral matching.fallback_explanation(f.score, f.skills_score,
   f.experience_score, f.location_score, f.salary_score, f.culture_score,
   f.semantic_score, f.failed_constraints, f.unscored) e
@@ -139,7 +178,7 @@ select t.id,
           - 1)), 0) from unnest(t.preferred_company_sizes) x) as preferred_sizes,
        (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.work_style), x)
           - 1)), 0) from unnest(t.work_styles) x) as work_styles
-from unnest(%s::uuid[]) with ordinality as i (id, ord)
+from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.talents t on t.id = i.id
 order by i.ord
 
@@ -147,7 +186,7 @@ order by i.ord
 -- Talent skills as CSR rows: owner position (0-based), skill, a = proficiency,
 -- b = years (matching.features.extraction.SkillMatrix).
 select i.ord - 1 as owner, ts.skill_id, ts.proficiency::float8 as a, ts.years::float8 as b
-from unnest(%s::uuid[]) with ordinality as i (id, ord)
+from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.talent_skills ts on ts.talent_id = i.id
 order by i.ord, ts.skill_id
 
@@ -168,7 +207,7 @@ select j.id,
        array_position(enum_range(null::public.company_size), c.size) - 1 as company_size,
        (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.work_style), x)
           - 1)), 0) from unnest(c.work_styles) x) as work_styles
-from unnest(%s::uuid[]) with ordinality as i (id, ord)
+from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.jobs j on j.id = i.id
 join public.companies c on c.id = j.company_id
 order by i.ord
@@ -178,7 +217,7 @@ order by i.ord
 -- proficiency, b = required (1.0) or not.
 select i.ord - 1 as owner, js.skill_id, js.min_proficiency::float8 as a,
        case when js.required then 1.0 else 0.0 end as b
-from unnest(%s::uuid[]) with ordinality as i (id, ord)
+from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.job_skills js on js.job_id = i.id
 order by i.ord, js.skill_id
 

@@ -19,7 +19,7 @@ select t.id,
        ) as skills,
        null::text as company
 from public.talents t
-where t.id = any(%s::uuid[])
+where t.id = any(%b::uuid[])
 
 -- name: job_text_parts
 -- What a job's embedding text is built from: title, level, skills,
@@ -39,13 +39,13 @@ select j.id,
        c.name as company
 from public.jobs j
 join public.companies c on c.id = j.company_id
-where j.id = any(%s::uuid[])
+where j.id = any(%b::uuid[])
 
 -- name: stale_embeddings
 -- The ids (in the order given) whose stored embedding is missing, from
 -- another model, or of another text than the sha256 given with the id.
 select c.id
-from unnest(%(ids)s::uuid[], %(shas)s::text[]) with ordinality as c (id, sha, ord)
+from unnest(%(ids)b::uuid[], %(shas)b::text[]) with ordinality as c (id, sha, ord)
 left join {embeddings} e on e.{id_column} = c.id
 where e.{id_column} is null
    or e.model_name <> %(model)s
@@ -62,7 +62,7 @@ select c.id,
         or e.text_sha256 <> c.sha) is true as stale,
        e.embedding,
        e.matchable
-from unnest(%(ids)s::uuid[], %(shas)s::text[]) with ordinality as c (id, sha, ord)
+from unnest(%(ids)b::uuid[], %(shas)b::text[]) with ordinality as c (id, sha, ord)
 left join {embeddings} e on e.{id_column} = c.id
 order by c.ord
 
@@ -81,14 +81,14 @@ set embedding = excluded.embedding,
 -- name: set_matchable
 -- Put entities in (or take them out of) the partial HNSW index.
 update {embeddings} set matchable = %(matchable)s
-where {id_column} = any(%(ids)s::uuid[]) and matchable <> %(matchable)s
+where {id_column} = any(%(ids)b::uuid[]) and matchable <> %(matchable)s
 
 -- name: sync_matchable
 -- matchable = the side's market predicate, for the ids given.
 update {embeddings} e set matchable = {in_market}
 from {entities} s
 where s.id = e.{id_column}
-  and e.{id_column} = any(%s::uuid[])
+  and e.{id_column} = any(%b::uuid[])
   and e.matchable is distinct from {in_market}
 
 -- name: index_live_share
@@ -126,6 +126,24 @@ with ann as materialized (
 )
 select id, 1 - distance from ann order by distance + 0, id
 
+-- name: ann_nearest_many
+-- ann_nearest for many query vectors in one statement: one HNSW index scan
+-- per vector (a LATERAL subquery with its own ORDER BY ... LIMIT cannot be
+-- flattened, so each scan keeps its limit, as the materialized CTE does for
+-- one vector). Rows come back by query position (1-based), then as
+-- ann_nearest orders them; `+ 0` keeps the ORDER BY out of the scans.
+select q.ord, a.id, 1 - a.distance
+from unnest(%(qs)s::extensions.vector[]) with ordinality as q (v, ord)
+cross join lateral (
+    select {id_column} as id,
+           embedding operator(extensions.<=>) q.v as distance
+    from {embeddings}
+    where matchable
+    order by embedding operator(extensions.<=>) q.v
+    limit %(k)s
+) a
+order by q.ord, a.distance + 0, a.id
+
 -- name: exact_nearest
 -- The true k nearest matchable rows (the caller pins a sequential scan).
 select {id_column}, 1 - (embedding operator(extensions.<=>) %(q)s)
@@ -137,4 +155,4 @@ limit %(k)s
 -- name: embedding_vectors
 -- Stored vectors by id (read with a binary cursor).
 select {id_column}, embedding from {embeddings}
-where {id_column} = any(%s::uuid[])
+where {id_column} = any(%b::uuid[])

@@ -20,13 +20,29 @@ select matching.enqueue_jobs(%(task)s, %(queue)s, array[%(id)s::uuid], %(lock_pr
                              %(arg)s, now() + make_interval(secs => %(delay)s),
                              jsonb_build_object('attempt', %(attempt)s::integer))
 
--- name: enqueue_rematch
--- Rematch jobs for entities of one kind (the SQL side picks task and queue).
-select matching.enqueue_rematch(%s, %s, %s)
-
 -- name: enqueue_task
 -- One job not about a single entity; its queueing lock is its task name.
 select matching.enqueue_task(%(task)s, %(queue)s, %(task)s, %(args)s, null, %(priority)s)
+
+-- name: enqueue_batch
+-- One bulk re-rank batch (rematch_batch): its lock and queueing lock name
+-- the batch ("<task>:<kind>:<first id>"), so batches never coalesce with
+-- or wait for each other, nor for the per-entity jobs of edits; a start
+-- delay (> 0) is the backoff of a retried batch.
+select matching.enqueue_task(%(task)s, %(queue)s, %(lock)s, %(args)s,
+                             case when %(delay)s::float8 > 0
+                                  then now() + make_interval(secs => %(delay)s::float8) end,
+                             %(priority)s)
+
+-- name: edits_waiting
+-- Whether a job above bulk priority (an edit's rematch) is runnable on the
+-- queue: a bulk re-rank batch checks before each entity's write and hands
+-- its remaining entities back to the queue when one is (worker/tasks.py).
+select exists (
+  select 1 from procrastinate.procrastinate_jobs
+  where queue_name = %(queue)s and status = 'todo' and priority > %(priority)s
+    and (scheduled_at is null or scheduled_at <= now())
+)
 
 -- name: purge_api_counters
 select matching.purge_api_counters()
