@@ -457,15 +457,7 @@ def nearest(
     # partial index above a seq scan over the whole table, which measured 4x slower.
     # force_custom_plan + prepare=False: a long-lived connection must not answer
     # from a cached generic plan built under other planner settings.
-    with _local_settings(
-        conn,
-        {
-            "hnsw.ef_search": str(ef_search),
-            "hnsw.iterative_scan": "relaxed_order",
-            "enable_seqscan": "off",
-            "plan_cache_mode": "force_custom_plan",
-        },
-    ):
+    with _local_settings(conn, _ann_settings(ef_search)):
         rows = conn.execute(
             query("ann_nearest").format(**s.identifiers()), {"q": q, "k": k}, prepare=False
         ).fetchall()
@@ -478,6 +470,16 @@ def nearest(
         # sequential scan, chosen on purpose rather than by the planner.
         return exact_nearest(conn, s, vector, k)
     return [(r[0], float(r[1])) for r in rows]
+
+
+def _ann_settings(ef_search: int) -> dict[str, str]:
+    """The planner and HNSW settings of an index scan (see `nearest`)."""
+    return {
+        "hnsw.ef_search": str(ef_search),
+        "hnsw.iterative_scan": "relaxed_order",
+        "enable_seqscan": "off",
+        "plan_cache_mode": "force_custom_plan",
+    }
 
 
 def nearest_many(
@@ -508,15 +510,7 @@ def nearest_many(
     ef_search = ann_ef_search(k, settings, index_live_share(conn, s))
     if ef_search is None:
         return [exact_nearest(conn, s, v, k) for v in vectors]
-    with _local_settings(
-        conn,
-        {
-            "hnsw.ef_search": str(ef_search),
-            "hnsw.iterative_scan": "relaxed_order",
-            "enable_seqscan": "off",
-            "plan_cache_mode": "force_custom_plan",
-        },
-    ):
+    with _local_settings(conn, _ann_settings(ef_search)):
         rows = conn.execute(
             query("ann_nearest_many").format(**s.identifiers()), {"qs": qs, "k": k}, prepare=False
         ).fetchall()
