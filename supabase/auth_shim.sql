@@ -33,6 +33,9 @@ grant usage on schema public to anon, authenticated, service_role;
 create table auth.users (
   id uuid primary key default gen_random_uuid(),
   email text unique,
+  -- GoTrue's bcrypt hash of the password (what `matching demo` sets for its
+  -- demo users and what a password sign-in checks); null: no password
+  encrypted_password text,
   raw_app_meta_data jsonb not null default '{}'::jsonb,
   raw_user_meta_data jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now()

@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row, scalar_row
 
+from matching.cli.demo_users import DemoUsersError, ensure_demo_users, print_how_to_call
 from matching.db import embedded, queries
 from matching.db.migrate import migrate
 from matching.scoring import registry
@@ -139,6 +140,13 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
             f" {trained.metrics['holdout_rmse']:.2f}, MAE {trained.metrics['holdout_mae']:.2f})"
         )
 
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            users = ensure_demo_users(conn)
+    except DemoUsersError as exc:
+        raise DemoError(str(exc)) from exc
+    say(f"sign-in users: {', '.join(u.email for u in users)}")
+
     log_dir = project_root() / ".logs"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / "worker-demo.log"
@@ -196,6 +204,7 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
             )
     finally:
         _stop_worker(proc)
+    print_how_to_call(url, users, say)
     say(f"demo done in {time.perf_counter() - started:.1f} s")
     if not settings.database_url and embedded.status(settings.pgdata).running:
         say("the embedded server keeps running; `matching db stop` stops it")

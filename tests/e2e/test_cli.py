@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import bcrypt
 import psycopg
 import pytest
+
+from matching.cli.demo_users import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +84,49 @@ def test_demo_twice_is_safe(blank_db_url):
     assert "is active" in second.stdout and "training the initial model" not in second.stdout
     assert "marketplace: 1,500 talents, 300 jobs" in second.stdout
     assert "edit -> fresh matches:" in second.stdout
+    assert_demo_users_can_sign_in_and_call(blank_db_url, first.stdout, second.stdout)
+
+
+def assert_demo_users_can_sign_in_and_call(url: str, first: str, second: str) -> None:
+    """The printed users exist once (a re-run reuses them), their password is the
+    printed one, and the printed psql call works as the first talent."""
+    assert f"demo users (password: {DEMO_PASSWORD}):" in first
+    emails = re.findall(r"^  (\S+@demo\.example) ", first, flags=re.M)
+    assert emails == [
+        "talent1@demo.example",
+        "talent2@demo.example",
+        "owner@demo.example",
+        "recruiter@demo.example",
+    ]
+    assert re.findall(r"^  (\S+@demo\.example) .*$", first, flags=re.M) == re.findall(
+        r"^  (\S+@demo\.example) .*$", second, flags=re.M
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select u.email, u.encrypted_password, t.id from auth.users u"
+            " left join public.talents t on t.user_id = u.id where u.email like '%%@demo.example'"
+            " order by u.email"
+        ).fetchall()
+        assert len(rows) == 4
+        for email, hashed, _ in rows:
+            assert bcrypt.checkpw(DEMO_PASSWORD.encode(), hashed.encode()), email
+        talent_of = {email: talent for email, _, talent in rows}
+        assert talent_of["talent1@demo.example"] is not None
+        assert talent_of["owner@demo.example"] is None
+    psql_line = next(line for line in first.splitlines() if line.strip().startswith("psql "))
+    if shutil.which("psql"):
+        done = subprocess.run(
+            psql_line.strip(), shell=True, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert "(5 rows)" in done.stdout, done.stdout
+    else:  # the same statements without the client
+        statements = psql_line.split(' -c "', 1)[1].rsplit('"', 1)[0].replace('\\"', '"')
+        with psycopg.connect(url, autocommit=True) as conn:
+            cur = conn.execute(statements)
+            while cur.nextset():
+                pass
+            assert len(cur.fetchall()) == 5
 
 
 def test_seed_refuses_non_empty_database_then_replaces(fresh_db_url):

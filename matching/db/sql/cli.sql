@@ -45,3 +45,42 @@ join public.jobs j on j.id = m.job_id
 join public.companies c on c.id = j.company_id
 where m.talent_id = %(talent_id)s
 order by m.score desc limit %(top)s
+
+-- name: demo_users_pick
+-- Who the demo's sign-in users stand for: the first two open-to-work talents
+-- with skills (the demo edits the first) and the company with the most open
+-- jobs. Stable across runs, so re-running finds the same people.
+with talents as (
+  select t.id from public.talents t
+  where t.open_to_work
+    and exists (select 1 from public.talent_skills s where s.talent_id = t.id)
+  order by t.id limit 2
+),
+company as (
+  select j.company_id as id from public.jobs j where j.status = 'open'
+  group by j.company_id order by count(*) desc, j.company_id limit 1
+)
+select array(select id from talents order by id) as talent_ids,
+       (select id from company) as company_id
+
+-- name: demo_user_by_email
+select id from auth.users where email = %(email)s
+
+-- name: demo_link_talent
+-- Gives the talent profile to the demo user (unless another account owns it).
+update public.talents set user_id = %(user_id)s
+where id = %(talent_id)s and (user_id is null or user_id = %(user_id)s)
+returning id
+
+-- name: demo_add_member
+insert into public.company_members (company_id, user_id, role)
+values (%(company_id)s, %(user_id)s, %(role)s)
+on conflict (company_id, user_id) do nothing
+
+-- name: demo_company_jobs
+-- The demo company's name and its open jobs, best known first (for the printout).
+select c.name, array(
+  select j.id from public.jobs j where j.company_id = c.id and j.status = 'open'
+  order by j.title, j.id limit 3
+) as job_ids
+from public.companies c where c.id = %(company_id)s
