@@ -1,8 +1,10 @@
 # Two entry points do all set-up on a fresh machine with Python 3.11+:
 #   make demo   - start the embedded Postgres (or use DATABASE_URL), migrate, seed
-#   make test   - lint (ruff, mypy) and run the whole test suite
+#   make test   - lint (ruff, mypy), the TypeScript client's checks (npm test)
+#                 and the whole test suite
 # Both create/reuse .venv and install the project into it; `make test` also
-# installs the pinned Supabase CLI (npm, tools/supabase) when npm is present.
+# installs, when npm is present, the pinned Supabase CLI (tools/supabase) and
+# the TypeScript client's packages (clients/typescript).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,8 +20,11 @@ STAMP := $(VENV)/.installed
 # Without npm it is not installed and its test is skipped, saying why.
 CLI_DIR := tools/supabase
 CLI_STAMP := $(CLI_DIR)/node_modules/.installed
+# The TypeScript client and its example dashboards, at package-lock.json.
+CLIENT_DIR := clients/typescript
+CLIENT_STAMP := $(CLIENT_DIR)/node_modules/.installed
 
-.PHONY: demo test lint install install-cli db-start db-stop clean
+.PHONY: demo test lint install install-cli install-client test-client db-start db-stop clean
 
 install: $(STAMP)
 
@@ -39,6 +44,19 @@ $(CLI_STAMP): $(CLI_DIR)/package.json $(CLI_DIR)/package-lock.json
 		echo "npm not found: the Supabase CLI is not installed and its test will be skipped"; \
 	fi
 
+install-client: $(CLIENT_STAMP)
+
+$(CLIENT_STAMP): $(CLIENT_DIR)/package.json $(CLIENT_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(CLIENT_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: the TypeScript client is not checked and the browser test is skipped"; \
+	fi
+
+# Type check and unit tests of the TypeScript client (and the dashboards' types).
+test-client: $(CLIENT_STAMP)
+	@if [ -d $(CLIENT_DIR)/node_modules ]; then cd $(CLIENT_DIR) && npm test; fi
+
 demo: $(STAMP)
 	$(BIN)/matching demo
 
@@ -47,9 +65,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) $(CLI_STAMP)
+test: $(STAMP) $(CLI_STAMP) $(CLIENT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory test-client
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 db-start: $(STAMP)
@@ -60,4 +79,4 @@ db-stop: $(STAMP)
 
 clean:
 	-$(BIN)/matching db stop
-	rm -rf .pgdata $(VENV) .pytest_cache .ruff_cache $(CLI_DIR)/node_modules
+	rm -rf .pgdata $(VENV) .pytest_cache .ruff_cache $(CLI_DIR)/node_modules $(CLIENT_DIR)/node_modules $(CLIENT_DIR)/dist
