@@ -47,6 +47,7 @@ the edit (its data version was never marked).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -266,14 +267,20 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
 def _batch_params(
     side: Side, ids: list[UUID] | list[str], delay: float = 0.0, attempt: int = 0
 ) -> dict[str, Any]:
-    """enqueue_batch's parameters for one batch (its lock names its first entity)."""
-    args: dict[str, object] = {"kind": side.kind, "ids": [str(i) for i in ids]}
+    """enqueue_batch's parameters for one batch. Its lock names the first entity
+    (for people reading the queue) and a digest of all of them: only a batch of
+    exactly the same entities coalesces with a pending one. A lock naming the
+    first entity alone let a yielded batch's remainder coalesce into an
+    unrelated pending batch starting with the same entity, and be lost."""
+    names = [str(i) for i in ids]
+    digest = hashlib.blake2b("\n".join(names).encode(), digest_size=6).hexdigest()
+    args: dict[str, object] = {"kind": side.kind, "ids": names}
     if attempt:
         args["attempt"] = attempt
     return {
         "task": REMATCH_BATCH,
         "queue": REMATCH_QUEUE,
-        "lock": f"{REMATCH_BATCH}:{side.kind}:{ids[0]}",
+        "lock": f"{REMATCH_BATCH}:{side.kind}:{names[0]}:{digest}",
         "args": psycopg.types.json.Jsonb(args),
         "delay": delay,
         "priority": BULK_PRIORITY,

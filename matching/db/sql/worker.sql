@@ -26,8 +26,9 @@ select matching.enqueue_task(%(task)s, %(queue)s, %(task)s, %(args)s, null, %(pr
 
 -- name: enqueue_batch
 -- One bulk re-rank batch (rematch_batch): its lock and queueing lock name
--- the batch ("<task>:<kind>:<first id>"), so batches never coalesce with
--- or wait for each other, nor for the per-entity jobs of edits; a start
+-- the batch ("<task>:<kind>:<first id>:<digest of all ids>"), so only a batch
+-- of the same entities coalesces with a pending one; batches never wait
+-- for each other, nor for the per-entity jobs of edits; a start
 -- delay (> 0) is the backoff of a retried batch.
 select matching.enqueue_task(%(task)s, %(queue)s, %(lock)s, %(args)s,
                              case when %(delay)s::float8 > 0
