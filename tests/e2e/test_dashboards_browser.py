@@ -198,7 +198,9 @@ def test_talent_dashboard_shows_explained_matches_and_records_feedback(
     expected = served(
         market.url,
         str(talent.user_id),
-        "select job_id::text, score, top_reasons, source from public.get_talent_matches(%s)",
+        # the page asks for 50
+        "select job_id::text, score, top_reasons, source"
+        " from public.get_talent_matches(%s, p_limit => 50)",
         (talent.entity_ids[0],),
     )
     shown = [cards.nth(i).get_attribute("data-job-id") for i in range(cards.count())]
@@ -206,10 +208,10 @@ def test_talent_dashboard_shows_explained_matches_and_records_feedback(
     assert {r["source"] for r in expected} == {"ml"}  # the worker's scores, not the fallback
 
     first = cards.first
-    score_text = first.get_by_test_id("score").inner_text()
-    assert f"{float(expected[0]['score']):.1f}" in score_text or str(expected[0]["score"]) in (
-        score_text
-    )
+    score = first.get_by_test_id("score")
+    assert float(score.get_attribute("data-value")) == float(expected[0]["score"])
+    # shown with one decimal
+    assert abs(float(score.inner_text().strip()) - float(expected[0]["score"])) <= 0.05
     reasons = [r.strip() for r in first.get_by_test_id("reason").all_inner_texts()]
     assert reasons == [r["sentence"] for r in expected[0]["top_reasons"]]
     assert first.get_by_test_id("sub-score-skills").count() == 1
@@ -243,7 +245,8 @@ def test_company_dashboard_sorts_and_records_feedback(
         return served(
             market.url,
             str(owner.user_id),
-            "select talent_id::text, score from public.get_job_matches(%s, p_sort => %s)",
+            "select talent_id::text, score"
+            " from public.get_job_matches(%s, p_limit => 50, p_sort => %s)",
             (job_id, sort),
         )
 

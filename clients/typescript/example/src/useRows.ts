@@ -1,0 +1,50 @@
+import { useEffect, useRef, useState } from 'react'
+import type { MatchingError } from './api'
+
+export interface RowsState<T> {
+  /** the last rows received (kept while a new request is in flight) */
+  rows: T[] | null
+  error: MatchingError | null
+  loading: boolean
+}
+
+/**
+ * Runs `run` whenever `key` changes (or `reload()` is called) and keeps the
+ * latest answer; answers of superseded requests are dropped.
+ */
+export function useRows<T>(
+  key: string,
+  run: () => Promise<{ data: T[] | null; error: MatchingError | null }>,
+): [RowsState<T>, () => void] {
+  const [state, setState] = useState<RowsState<T>>({ rows: null, error: null, loading: true })
+  const [nonce, setNonce] = useState(0)
+  const runRef = useRef(run)
+  runRef.current = run
+
+  useEffect(() => {
+    let live = true
+    setState((s) => ({ ...s, loading: true }))
+    runRef.current().then(
+      (res) => {
+        if (!live) return
+        if (res.error !== null) setState({ rows: null, error: res.error, loading: false })
+        else setState({ rows: res.data ?? [], error: null, loading: false })
+      },
+      (e: unknown) => {
+        // the client resolves errors instead of rejecting; this is a bug's last resort
+        if (!live) return
+        const message = e instanceof Error ? e.message : String(e)
+        setState({
+          rows: null,
+          error: { code: 'unexpected', message, details: null, hint: null, status: 0, retryAfterSeconds: null },
+          loading: false,
+        })
+      },
+    )
+    return () => {
+      live = false
+    }
+  }, [key, nonce])
+
+  return [state, () => setNonce((n) => n + 1)]
+}
