@@ -301,8 +301,10 @@ PG_ENUMS: dict[str, type[StrEnum]] = {
     "public.feedback_actor": FeedbackActor,
 }
 
-#: How talents can be ordered for a job: the overall score or one sub-score.
-SortKey = Literal["score", "skills", "experience", "location", "salary", "culture"]
+#: How talents can be ordered for a job: the overall score or one sub-score a
+#: company sees (get_job_matches' p_sort; culture is the talent's preference fit,
+#: which companies never see). tests/db/test_clientgen.py binds it to the SQL.
+SortKey = Literal["score", "skills", "experience", "location", "salary", "semantic"]
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`matching` command line: database, migrations, synthetic data, demo, worker."""
+"""`matching` command line: database, migrations, synthetic data, demo, worker, client types."""
 
 from __future__ import annotations
 
@@ -267,6 +267,29 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_client(args: argparse.Namespace, settings: Settings) -> int:
+    """`matching client generate [--check]`: the TypeScript client's types, from the database."""
+    from matching.clientgen import GENERATED_FILE, ClientGenError, generate
+    from matching.settings import project_root
+
+    path = project_root() / GENERATED_FILE
+    with psycopg.connect(resolve_url(settings), autocommit=True) as conn:
+        try:
+            text = generate(conn, settings.migrations_dir)
+        except ClientGenError as exc:
+            raise CommandError(str(exc)) from exc
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            raise CommandError(f"{GENERATED_FILE} is out of date; run `matching client generate`")
+        say(f"{GENERATED_FILE} is current")
+        return EXIT_OK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    say(f"wrote {GENERATED_FILE}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matching",
@@ -324,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("what", choices=("features",))
     docs.add_argument("--check", action="store_true", help="fail if the file is out of date")
     docs.set_defaults(func=cmd_docs)
+
+    client = sub.add_parser(
+        "client", help="generate the TypeScript client's types from the (migrated) database"
+    )
+    client.add_argument("action", choices=("generate",))
+    client.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    client.set_defaults(func=cmd_client)
 
     wk = sub.add_parser("worker", help="run the procrastinate worker")
     wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")

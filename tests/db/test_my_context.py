@@ -30,9 +30,7 @@ def test_a_talent_sees_only_their_own_profile(api: Api, world: World) -> None:
 def test_a_member_sees_their_companys_jobs_open_first(api: Api, world: World) -> None:
     rows = api.call("get_my_context", {}, world.caller("xavier"))
     assert {r["kind"] for r in rows} == {"job"}
-    assert {r["id"] for r in rows} == {
-        str(world.jobs[k]) for k in ("x_open", "x_other", "x_draft")
-    }
+    assert {r["id"] for r in rows} == {str(world.jobs[k]) for k in ("x_open", "x_other", "x_draft")}
     assert [r["status"] for r in rows] == ["open", "open", "draft"]
     assert {r["member_role"] for r in rows} == {"recruiter"}
     assert {r["company_id"] for r in rows} == {str(world.companies["x"])}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -66,6 +67,7 @@ if not (CLIENT / "node_modules").is_dir():
 class Market:
     url: str
     talent: DemoUser
+    second_talent: DemoUser
     owner: DemoUser
 
 
@@ -85,7 +87,8 @@ def market(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ma
             "select count(*) from public.matches where talent_id = %s and source = 'ml'",
             (talent.entity_ids[0],),
         )
-        yield Market(db_url, talent, owner)
+        second = next(u for u in users if u.email.startswith("talent2@"))
+        yield Market(db_url, talent, second, owner)
     finally:
         worker.stop()
 
@@ -109,13 +112,12 @@ def page_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page_url(page_dir: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(page_dir))
-
-    class Quiet(handler):  # type: ignore[misc,valid-type]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    handler = functools.partial(Quiet, directory=str(page_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -292,3 +294,53 @@ def test_a_wrong_password_is_shown_and_nothing_is_read(
     error.wait_for(timeout=15_000)
     assert "invalid" in error.inner_text().lower()
     assert page.get_by_test_id("match-card").count() == 0
+
+
+def test_fallback_scores_are_marked_estimated_and_a_rate_limit_says_when_to_retry(
+    page: Any, page_url: str, api: PostgrestDouble, market: Market, db_url: str
+) -> None:
+    """A talent the worker has not scored yet is served the rule-based scores,
+    which the page marks as estimates; a request over the rate limit shows
+    PostgREST's 429 with its retry hint on the card, and records nothing."""
+    talent = market.second_talent
+    talent_id = talent.entity_ids[0]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("delete from public.matches where talent_id = %s", (talent_id,))
+        before = conn.execute(
+            "select rate_limit_requests, rate_limit_window_seconds from matching.api_settings"
+        ).fetchone()
+        # one counted request a day: the page's read of the matches (its read
+        # of get_my_context is read-only, checked but not counted)
+        conn.execute(
+            "update matching.api_settings set rate_limit_requests = 1,"
+            " rate_limit_window_seconds = 86400"
+        )
+    try:
+        sign_in(page, page_url, api, talent.email)
+        cards = page.get_by_test_id("talent-view").get_by_test_id("match-card")
+        cards.first.wait_for(timeout=30_000)
+        cards.first.get_by_test_id("feedback-interested").click()
+        error = cards.first.get_by_test_id("card-error")
+        error.wait_for(timeout=15_000)
+        assert re.search(r"retry in \d+ seconds", error.inner_text()), error.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "talent-dashboard-estimated.png"))
+    finally:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(
+                "update matching.api_settings set rate_limit_requests = %s,"
+                " rate_limit_window_seconds = %s",
+                before,
+            )
+    expected = served(
+        market.url,
+        str(talent.user_id),
+        "select job_id::text, source from public.get_talent_matches(%s, p_limit => 50)",
+        (talent_id,),
+    )
+    assert {r["source"] for r in expected} == {"fallback"}
+    assert [cards.nth(i).get_attribute("data-job-id") for i in range(cards.count())] == [
+        r["job_id"] for r in expected
+    ]
+    assert cards.first.get_by_test_id("source-estimated").count() == 1
+    assert feedback_rows(market.url, talent_id, expected[0]["job_id"], "interested") == []

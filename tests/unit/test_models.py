@@ -561,9 +561,9 @@ def test_talent_to_jobs_request() -> None:
 
 def test_job_to_talents_request_sort() -> None:
     assert m.JobToTalentsRequest(job_id=JOB_ID).sort == "score"
-    for key in ("score", "skills", "experience", "location", "salary", "culture"):
+    for key in ("score", "skills", "experience", "location", "salary", "semantic"):
         assert m.JobToTalentsRequest(job_id=JOB_ID, sort=key).sort == key
-    for bad in ("semantic", "name", "Score", ""):
+    for bad in ("culture", "name", "Score", ""):
         with pytest.raises(ValidationError):
             m.JobToTalentsRequest(job_id=JOB_ID, sort=bad)
 
