@@ -1,10 +1,10 @@
--- What the signed-in user can open: their own talent profiles and the jobs of
+-- What the signed-in user can open: their talent profile and the jobs of
 -- the companies they belong to. A dashboard needs these ids before it can
 -- call get_talent_matches or get_job_matches; the tables' policies would
 -- answer the same through PostgREST's table API, but a client that speaks
 -- RPC only (and its generated types) gets it in one call, ordered for a
 -- picker. Nothing here is more than the caller may read through those
--- policies: their own profiles' headlines, their companies' names and jobs.
+-- policies: their own profile's headline, their companies' names and jobs.
 
 create function public.get_my_context()
 returns table (
@@ -18,7 +18,9 @@ returns table (
   updated_at timestamptz
 )
 language plpgsql
-stable
+-- volatile like the other read functions, so the rate limiter counts it
+-- (PostgREST runs a STABLE function read-only, where the hook cannot count)
+volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -48,13 +50,14 @@ begin
     join public.jobs j on j.company_id = co.id
     where m.user_id = v_uid
   ) c
-  -- talents first; then by company, open jobs before drafts before closed
-  order by c.kind desc, c.company_name, (c.status = 'open') desc, c.status, c.label, c.id;
+  -- the talent first; then by company, open jobs before drafts before closed
+  order by c.kind desc, c.company_name, c.company_id, (c.status = 'open') desc, c.status,
+           c.label, c.id;
 end
 $$;
 
 comment on function public.get_my_context() is
-  'The caller''s own talent profiles and the jobs of their companies (kind, id, label, company,'
+  'The caller''s talent profile (at most one) and the jobs of their companies (kind, id, label, company,'
   ' role, status): the ids a dashboard opens with get_talent_matches / get_job_matches.'
   ' Empty for service_role; 42501 for anonymous callers.';
 

@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row, scalar_row
 
-from matching.cli.demo_users import DemoUsersError, ensure_demo_users, print_how_to_call
+from matching.cli.demo_users import DemoUsersError, demo_users_for, print_how_to_call
 from matching.db import embedded, queries
 from matching.db.migrate import migrate
 from matching.scoring import registry
@@ -142,10 +142,16 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
 
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            users = ensure_demo_users(conn)
+            users = demo_users_for(conn, seeded_now=not seeded.skipped)
     except DemoUsersError as exc:
         raise DemoError(str(exc)) from exc
-    say(f"sign-in users: {', '.join(u.email for u in users)}")
+    if users:
+        say(f"sign-in users: {', '.join(u.email for u in users)}")
+    else:
+        say(
+            "sign-in users: none made (the database held data before the demo;"
+            " its people may be real)"
+        )
 
     log_dir = project_root() / ".logs"
     log_dir.mkdir(exist_ok=True)
@@ -204,7 +210,8 @@ def run_demo(url: str, settings: Settings, say: Say) -> None:
             )
     finally:
         _stop_worker(proc)
-    print_how_to_call(url, users, say)
+    if users:
+        print_how_to_call(url, users, say)
     say(f"demo done in {time.perf_counter() - started:.1f} s")
     if not settings.database_url and embedded.status(settings.pgdata).running:
         say("the embedded server keeps running; `matching db stop` stops it")

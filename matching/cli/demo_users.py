@@ -3,10 +3,14 @@ and as a company member instead of as the database owner.
 
 Two seeded talents and the company with the most open jobs get accounts in
 `auth.users` with a known password (GoTrue's bcrypt hash in
-`encrypted_password`). Only the columns the table has are written: the
-plain-Postgres shim has a handful, Supabase's GoTrue table many more (its
-token columns must be empty strings, not null, and a password sign-in needs
-an `auth.identities` row), so one code path serves both.
+`encrypted_password`). The password is published, so the demo makes them only
+in a database it seeded itself (`run_demo` decides), marks them
+(`raw_user_meta_data.demo`), and never touches an account it did not make.
+
+Only the columns the table has are written: the plain-Postgres shim has a
+handful, Supabase's GoTrue table many more (its token columns must be empty
+strings, not null, and a password sign-in needs an `auth.identities` row), so
+one code path serves both.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Literal
 import bcrypt
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -82,6 +87,8 @@ def _upsert_user(conn: psycopg.Connection[Any], columns: set[str], email: str) -
     found = conn.execute(queries.query("demo_user_by_email"), {"email": email}).fetchone()
     if found is not None:
         user_id: uuid.UUID = found[0]
+        if not found[1]:
+            raise DemoUsersError(f"{email} is an account the demo did not make; not touching it")
         conn.execute(
             "update auth.users set encrypted_password = %s where id = %s", (hashed, user_id)
         )
@@ -145,12 +152,22 @@ def ensure_demo_users(conn: psycopg.Connection[Any]) -> list[DemoUser]:
     users: list[DemoUser] = []
     with conn.transaction():
         columns = _ensure_password_column(conn)
+        talent_emails = [f"talent{n}@{DEMO_DOMAIN}" for n in (1, 2)]
         with conn.cursor(row_factory=dict_row) as cur:
-            picked = cur.execute(queries.query("demo_users_pick")).fetchone()
-        if picked is None or not picked["talent_ids"] or picked["company_id"] is None:
-            raise DemoUsersError("the marketplace has no talents with skills or no open jobs")
-        for n, talent_id in enumerate(picked["talent_ids"], 1):
-            email = f"talent{n}@{DEMO_DOMAIN}"
+            picked = cur.execute(
+                queries.query("demo_users_pick"),
+                {"owner_email": f"owner@{DEMO_DOMAIN}"},
+            ).fetchone()
+        if picked is None or picked["company_id"] is None:
+            raise DemoUsersError("the marketplace has no open jobs")
+        fresh = list(picked["talent_ids"])
+        for email in talent_emails:
+            owned = conn.execute(queries.query("demo_owned_talent"), {"email": email}).fetchone()
+            if owned is None and not fresh:
+                raise DemoUsersError(
+                    "the marketplace has no open-to-work talent left to sign in as"
+                )
+            talent_id = owned[0] if owned is not None else fresh.pop(0)
             user_id = _upsert_user(conn, columns, email)
             linked = conn.execute(
                 queries.query("demo_link_talent"), {"user_id": user_id, "talent_id": talent_id}
@@ -175,6 +192,34 @@ def ensure_demo_users(conn: psycopg.Connection[Any]) -> list[DemoUser]:
     return users
 
 
+def demo_users_for(conn: psycopg.Connection[Any], *, seeded_now: bool) -> list[DemoUser]:
+    """The demo's sign-in users, made only in a database the demo seeded (now,
+    or on an earlier run that made them): in a database that held data before,
+    the people may be real, and a published password must not open them."""
+    if not seeded_now and not demo_users_exist(conn):
+        return []
+    return ensure_demo_users(conn)
+
+
+def demo_users_exist(conn: psycopg.Connection[Any]) -> bool:
+    """Whether an earlier demo run made its sign-in users here."""
+    if not _columns(conn, "users"):
+        return False
+    row = conn.execute(
+        queries.query("demo_users_exist"), {"pattern": f"%@{DEMO_DOMAIN}"}
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _psql_target(url: str) -> str:
+    """The URL for the printout, unless it holds a password: then the variable."""
+    try:
+        has_password = bool(conninfo_to_dict(url).get("password"))
+    except psycopg.ProgrammingError:
+        has_password = True
+    return '"$DATABASE_URL"' if has_password else f"'{url}'"
+
+
 def print_how_to_call(url: str, users: list[DemoUser], say: Callable[[str], None]) -> None:
     """The printout: who to sign in as, and one call each from psql and supabase-js."""
     say(f"demo users (password: {DEMO_PASSWORD}):")
@@ -188,7 +233,7 @@ def print_how_to_call(url: str, users: list[DemoUser], say: Callable[[str], None
     claims = json.dumps({"sub": str(talent.user_id), "role": "authenticated"}).replace('"', '\\"')
     say("call the API as the first talent from psql (what PostgREST does per request):")
     say(
-        f"  psql '{url}' -c \"set role authenticated;"
+        f'  psql {_psql_target(url)} -c "set role authenticated;'
         f" select set_config('request.jwt.claims', '{claims}', false);"
         f" select title, score, source from public.get_talent_matches('{talent.entity_ids[0]}',"
         ' 5);"'

@@ -383,6 +383,14 @@ def test_a_role_that_does_not_exist_is_401(site):
     assert_pgrst_error(rpc(site, "get_my_context", {}, token), 401, "22023")
 
 
+def test_a_role_not_granted_to_the_login_role_is_refused(site):
+    # behind PostgREST a token claiming the database owner gets no further
+    # than `set role`; the double must not run it as its superuser connection
+    token = sign_jwt(SECRET, {"role": "postgres", "exp": int(time.time()) + 60})
+    body = assert_pgrst_error(rpc(site, "get_my_context", {}, token), 403, "42501")
+    assert body["message"] == 'permission denied to set role "postgres"'
+
+
 def test_unknown_functions_and_arguments_are_pgrst202(site, tokens):
     body = assert_pgrst_error(
         rpc(site, "no_such_function", {"p_x": 1}, tokens["ann"]), 404, "PGRST202"

@@ -116,7 +116,13 @@ def assert_demo_users_can_sign_in_and_call(url: str, first: str, second: str) ->
     psql_line = next(line for line in first.splitlines() if line.strip().startswith("psql "))
     if shutil.which("psql"):
         done = subprocess.run(
-            psql_line.strip(), shell=True, capture_output=True, text=True, timeout=60
+            psql_line.strip(),
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            # a URL with a password is printed as "$DATABASE_URL"
+            env=os.environ | {"DATABASE_URL": url},
         )
         assert done.returncode == 0, done.stderr
         assert "(5 rows)" in done.stdout, done.stdout

@@ -258,11 +258,21 @@ def test_company_dashboard_sorts_and_records_feedback(
     by_score = expected("score")
     assert by_score, "the worker stored matches for the demo company's first job"
     assert shown() == [r["talent_id"] for r in by_score]
-    # companies see whole-number scores
-    assert all(float(r["score"]) == int(r["score"]) for r in by_score)
+    # companies see coarsened numbers: whole scores, location in steps of 25,
+    # no culture sub-score (the talent's preferences)
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        value = float(card.get_by_test_id("score").get_attribute("data-value"))
+        assert value == int(value) and card.get_by_test_id("score").inner_text() == str(int(value))
+        assert card.get_by_test_id("sub-score-culture").count() == 0
+        location = card.get_by_test_id("sub-score-location")
+        if location.count():
+            assert float(location.get_attribute("data-value")) % 25 == 0
 
     page.get_by_test_id("sort-select").select_option("skills")
     by_skills = [r["talent_id"] for r in expected("skills")]
+    # else the wait below would pass before the page re-sorted
+    assert by_skills != [r["talent_id"] for r in by_score]
     page.wait_for_function(
         "ids => Array.from(document.querySelectorAll('[data-testid=match-card]'))"
         ".map(c => c.getAttribute('data-talent-id')).join() === ids.join()",
@@ -309,10 +319,10 @@ def test_fallback_scores_are_marked_estimated_and_a_rate_limit_says_when_to_retr
         before = conn.execute(
             "select rate_limit_requests, rate_limit_window_seconds from matching.api_settings"
         ).fetchone()
-        # one counted request a day: the page's read of the matches (its read
-        # of get_my_context is read-only, checked but not counted)
+        # two counted requests a day: the page's get_my_context and its read
+        # of the matches; the feedback click is the third
         conn.execute(
-            "update matching.api_settings set rate_limit_requests = 1,"
+            "update matching.api_settings set rate_limit_requests = 2,"
             " rate_limit_window_seconds = 86400"
         )
     try:

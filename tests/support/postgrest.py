@@ -902,6 +902,23 @@ class PostgrestDouble:
             except Exception:  # a cookie PostgREST would not parse either
                 jar = SimpleCookie()
             cookies = {k: m.value for k, m in jar.items()}
+        # PostgREST logs in as `authenticator` and may only switch to a role
+        # granted to it; this double's connection may switch to any, so it
+        # refuses the others itself (a token claiming "postgres" must not
+        # run as the superuser). An unknown role fails in set_config below.
+        granted = conn.execute(
+            "select case when not exists (select 1 from pg_catalog.pg_roles where rolname = %s)"
+            " then true else pg_catalog.pg_has_role('authenticator', %s, 'member') end",
+            (role, role),
+        ).fetchone()
+        if not (granted and granted[0]):
+            raise _Abort(
+                _pgrst_error(
+                    401 if role == "anon" else 403,
+                    "42501",
+                    f'permission denied to set role "{role}"',
+                )
+            )
         search_path = ", ".join(
             sql.Identifier(s).as_string(conn) for s in (_SCHEMA, *_EXTRA_SEARCH_PATH)
         )

@@ -47,24 +47,43 @@ where m.talent_id = %(talent_id)s
 order by m.score desc limit %(top)s
 
 -- name: demo_users_pick
--- Who the demo's sign-in users stand for: the first two open-to-work talents
--- with skills (the demo edits the first) and the company with the most open
--- jobs. Stable across runs, so re-running finds the same people.
-with talents as (
+-- Who the demo's sign-in users stand for: open-to-work talents with skills
+-- and no account (the first two; an email that already owns one keeps it),
+-- and the company the demo owner belongs to, else the one with the most
+-- open jobs.
+with fresh as (
   select t.id from public.talents t
-  where t.open_to_work
+  where t.open_to_work and t.user_id is null
     and exists (select 1 from public.talent_skills s where s.talent_id = t.id)
   order by t.id limit 2
 ),
-company as (
+mine_company as (
+  select m.company_id as id from public.company_members m join auth.users u on u.id = m.user_id
+  where u.email = %(owner_email)s
+  order by m.company_id limit 1
+),
+top_company as (
   select j.company_id as id from public.jobs j where j.status = 'open'
   group by j.company_id order by count(*) desc, j.company_id limit 1
 )
-select array(select id from talents order by id) as talent_ids,
-       (select id from company) as company_id
+select array(select id from fresh order by id) as talent_ids,
+       coalesce((select id from mine_company), (select id from top_company)) as company_id
+
+-- name: demo_users_exist
+-- Whether an earlier demo run made its sign-in users (marked in their metadata).
+select exists (
+  select 1 from auth.users u
+  where u.email like %(pattern)s and u.raw_user_meta_data ->> 'demo' = 'true'
+)
+
+-- name: demo_owned_talent
+-- The talent profile an account owns (at most one: talents.user_id is unique).
+select t.id from public.talents t join auth.users u on u.id = t.user_id
+where u.email = %(email)s
 
 -- name: demo_user_by_email
-select id from auth.users where email = %(email)s
+select id, coalesce(raw_user_meta_data ->> 'demo' = 'true', false) as demo
+from auth.users where email = %(email)s
 
 -- name: demo_link_talent
 -- Gives the talent profile to the demo user (unless another account owns it).
