@@ -3,7 +3,7 @@
 The API is the set of functions in `public` that an API role may execute, so
 their signatures are read from pg_catalog, not restated by hand: argument
 names and types (and which have defaults), result columns, and the enum
-labels of `public`. What the catalog cannot say comes from three small,
+labels of `public`. What the catalog cannot say comes from four small,
 explicit tables here, each checked by a DB test on real rows:
 
 - `SHAPES`: the TS shape of every jsonb column or argument (jsonb says
@@ -11,6 +11,9 @@ explicit tables here, each checked by a DB test on real rows:
   (`p_feedback_type`, `p_sort`);
 - `NON_NULL`: the result columns that are never null (Postgres does not say;
   everything else is typed `T | null`);
+- `VARIANTS`: result rows of several kinds, told apart by a text column,
+  whose other columns are null in one kind and set in another (typed as a
+  discriminated union);
 - `INTERNAL_CODES`: SQLSTATEs raised by internal functions that the API's
   own calls can never trigger.
 
@@ -70,8 +73,10 @@ VOID = "pg_catalog.void"
 #: argument must be listed: jsonb says nothing about its shape. Text listed
 #: here only ever takes the labels of its TS type.
 SHAPES: dict[str, tuple[str, str]] = {
-    # matching.clean_sub_scores / company_view / fallback_explanation: category -> 0..100
+    # matching.clean_sub_scores / fallback_explanation: category -> 0..100
     "sub_scores": ("pg_catalog.jsonb", "SubScores"),
+    # matching.company_view / company_sub_scores: the categories companies see
+    "get_job_matches.sub_scores": ("pg_catalog.jsonb", "CompanySubScores"),
     # matching.top_reasons / company_view / fallback_explanation: TopFactor objects
     "top_reasons": ("pg_catalog.jsonb", "TopReason[]"),
     # get_job_matches: category -> minimum; culture is refused (MT012)
@@ -84,8 +89,6 @@ SHAPES: dict[str, tuple[str, str]] = {
     "p_sort": ("pg_catalog.text", "JobSortKey"),
     # array(select f.feedback_type::text ...) in both read functions
     "feedback": ("pg_catalog.text[]", "FeedbackType[]"),
-    # get_my_context: 'talent'::text or 'job'::text
-    "get_my_context.kind": ("pg_catalog.text", "'talent' | 'job'"),
 }
 
 #: Stands for the value of a function that returns a scalar.
@@ -177,8 +180,36 @@ NON_NULL: dict[str, frozenset[str]] = {
     "activate_model": frozenset({RESULT}),
     "rollback_model": frozenset({RESULT}),
     # literals, talents.id/jobs.id, headline/title and updated_at (NOT NULL);
-    # the company columns are null on talent rows
+    # the company columns by kind of row: VARIANTS
     "get_my_context": frozenset({"kind", "id", "label", "updated_at"}),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The rows of a function whose tag column holds `tag`: the `null` columns are
+    always null in them, the `non_null` ones never (on top of NON_NULL)."""
+
+    tag: str
+    null: frozenset[str] = frozenset()
+    non_null: frozenset[str] = frozenset()
+
+
+_CONTEXT_COMPANY = frozenset({"company_id", "company_name", "member_role", "status"})
+
+#: Function -> (its tag column, the kinds of rows it returns). The tag column
+#: must be text and in NON_NULL; each kind is typed as one member of a
+#: discriminated union (the tag a string literal), so `row.kind === 'job'`
+#: narrows the row. The tags are every value the column takes.
+VARIANTS: dict[str, tuple[str, tuple[Variant, ...]]] = {
+    # get_my_context: the talent branch selects 'talent'::text and
+    # null::uuid/text/member_role/job_status for the company columns; the job
+    # branch selects 'job'::text and co.id, co.name, m.role, j.status of
+    # company_members m join companies co join jobs j (NOT NULL columns)
+    "get_my_context": (
+        "kind",
+        (Variant("talent", null=_CONTEXT_COMPANY), Variant("job", non_null=_CONTEXT_COMPANY)),
+    ),
 }
 
 # SQLSTATEs PostgREST itself answers for any call: its cast of the JSON
@@ -544,14 +575,17 @@ def render(
     *,
     shapes: Mapping[str, tuple[str, str]] = SHAPES,
     non_null: Mapping[str, frozenset[str]] = NON_NULL,
+    variants: Mapping[str, tuple[str, tuple[Variant, ...]]] = VARIANTS,
 ) -> str:
     """The generated TypeScript module (deterministic: functions, enums and codes sorted)."""
     mapper = _Mapper(catalog.enums, shapes)
     functions = sorted(catalog.functions, key=lambda f: f.name)
     _check_non_null(functions, non_null)
+    _check_variants(functions, non_null, variants)
     enum_names = [mapper.enum_name(e) for e in sorted(catalog.enums)]
     fixed = {"ScoreCategory", "CompanyScoreCategory", "JobSortKey", "SubScores", "TopReason"}
-    fixed |= {"SubScoreMinimums", "Functions", "FunctionName", "ErrorCode", "PostgrestErrorCode"}
+    fixed |= {"CompanySubScores", "SubScoreMinimums", "Functions", "FunctionName"}
+    fixed |= {"ErrorCode", "PostgrestErrorCode"}
     type_names = enum_names + [pascal_case(f.name) + s for f in functions for s in ("Args", "Row")]
     clashes = sorted({n for n in type_names if type_names.count(n) > 1} | (fixed & set(type_names)))
     if clashes:
@@ -599,6 +633,9 @@ def render(
         "/** Sub-scores 0-100 by category; 50 is neutral. A category without data is absent. */",
         "export type SubScores = { [K in ScoreCategory]?: number };",
         "",
+        "/** The sub-scores a company sees (get_job_matches): no culture, coarsened. */",
+        "export type CompanySubScores = { [K in CompanyScoreCategory]?: number };",
+        "",
         "/** Minimum sub-scores for get_job_matches (p_min_sub_scores), 0-100. */",
         "export type SubScoreMinimums = { [K in CompanyScoreCategory]?: number };",
         "",
@@ -625,12 +662,8 @@ def render(
         never_null = non_null.get(f.name, frozenset())
         if f.columns is not None:
             out += ["", *_doc(f"A row of public.{f.name}.")]
-            out.append(f"export type {base}Row = {{")
-            for c in f.columns:
-                ts = mapper.ts(f.name, c.name, c.type)
-                null = "" if c.name in never_null else " | null"
-                out.append(f"  {_property(c.name)}: {ts}{null};")
-            out.append("};")
+            fields = [(c.name, mapper.ts(f.name, c.name, c.type)) for c in f.columns]
+            out += _row_type(f"{base}Row", fields, never_null, variants.get(f.name))
             returns = f"{base}Row[]" if f.returns_set else f"{base}Row | null"
         elif f.return_type == VOID:
             returns = "null"
@@ -680,6 +713,69 @@ def render(
         "export type PostgrestErrorCode = `PGRST${string}`;",
     ]
     return "\n".join(out) + "\n"
+
+
+def _row_type(
+    name: str,
+    fields: Sequence[tuple[str, str]],
+    never_null: frozenset[str],
+    variants: tuple[str, tuple[Variant, ...]] | None,
+) -> list[str]:
+    """`export type NameRow = {...};`, or a union of one object type per kind of row."""
+    if variants is None:
+        lines = [f"export type {name} = {{"]
+        for column, ts in fields:
+            lines.append(f"  {_property(column)}: {ts}{'' if column in never_null else ' | null'};")
+        return [*lines, "};"]
+    tag_column, kinds = variants
+    lines = [f"export type {name} ="]
+    for i, kind in enumerate(kinds):
+        lines.append("  | {")
+        for column, ts in fields:
+            if column == tag_column:
+                ts = _ts_string(kind.tag)
+            elif column in kind.null:
+                ts = "null"
+            elif column not in never_null and column not in kind.non_null:
+                ts = f"{ts} | null"
+            lines.append(f"      {_property(column)}: {ts};")
+        lines.append("    };" if i == len(kinds) - 1 else "    }")
+    return lines
+
+
+def _check_variants(
+    functions: Sequence[Function],
+    non_null: Mapping[str, frozenset[str]],
+    variants: Mapping[str, tuple[str, tuple[Variant, ...]]],
+) -> None:
+    """Every VARIANTS entry names a function's columns, a text tag column that is never
+    null, at least two distinct tags, and no column both null and set."""
+    by_name = {f.name: f for f in functions}
+    problems: list[str] = []
+    for name, (tag_column, kinds) in sorted(variants.items()):
+        f = by_name.get(name)
+        if f is None or f.columns is None:
+            problems.append(f"{name} is no API function returning rows")
+            continue
+        types = {c.name: c.type for c in f.columns}
+        if types.get(tag_column) != "pg_catalog.text":
+            problems.append(f"{name}.{tag_column} is no text column")
+        if tag_column not in non_null.get(name, frozenset()):
+            problems.append(f"{name}.{tag_column} is not in NON_NULL")
+        tags = [k.tag for k in kinds]
+        if len(tags) < 2 or len(set(tags)) != len(tags):
+            problems.append(f"{name}: tags {tags} are not two or more distinct values")
+        for k in kinds:
+            named = k.null | k.non_null
+            problems += [f"{name}.{c} is no result column" for c in sorted(named - set(types))]
+            problems += [
+                f"{name} ({k.tag}): {c} is both null and set"
+                for c in sorted((k.null & k.non_null) | (k.null & non_null.get(name, frozenset())))
+            ]
+            if tag_column in named:
+                problems.append(f"{name} ({k.tag}): the tag column {tag_column} is listed")
+    if problems:
+        raise ClientGenError("VARIANTS is stale: " + "; ".join(problems))
 
 
 def _check_non_null(functions: Sequence[Function], non_null: Mapping[str, frozenset[str]]) -> None:

@@ -80,15 +80,19 @@ def test_an_unmigrated_database_is_refused(blank_db_url: str) -> None:
 def test_the_api_is_what_the_docs_list(catalog: clientgen.Catalog) -> None:
     names = {f.name for f in catalog.functions}
     assert "check_rate_limit" not in names
-    assert {
+    assert names == {
         "get_talent_matches",
         "get_job_matches",
         "record_match_feedback",
+        "get_my_context",
         "request_retrain",
         "activate_model",
         "rollback_model",
         "matching_health",
-    } <= names
+    }
+    docs = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    undocumented = sorted(n for n in names if f"public.{n}(" not in docs)
+    assert undocumented == [], f"docs/api.md has no signature of {undocumented}"
 
 
 def test_error_codes_are_the_documented_ones(catalog: clientgen.Catalog) -> None:
@@ -125,13 +129,22 @@ def test_sort_keys_and_sub_score_filters_are_what_the_sql_accepts(
     assert set(get_args(SortKey)) == sort_keys
 
 
-def _check_rows(fn: str, rows: list[dict[str, Any]], catalog: clientgen.Catalog) -> None:
-    """Every NON_NULL column is set, and the JSON values have their generated shapes."""
+def _check_rows(
+    fn: str,
+    rows: list[dict[str, Any]],
+    catalog: clientgen.Catalog,
+    seen_tags: dict[str, set[str]],
+) -> None:
+    """Every NON_NULL column is set, the JSON values have their generated shapes, and
+    each row is of one of its function's VARIANTS (its kind's columns null or set)."""
     assert rows, f"{fn} returned no rows to check"
     function = next(f for f in catalog.functions if f.name == fn)
     assert function.columns is not None
     columns = [c.name for c in function.columns]
-    company = fn == "get_job_matches"
+    # the generated shape: CompanySubScores (get_job_matches) or SubScores
+    _, shape = clientgen.SHAPES.get(f"{fn}.sub_scores", clientgen.SHAPES["sub_scores"])
+    company = shape == "CompanySubScores"
+    assert company == (fn == "get_job_matches")
     categories = set(catalog.company_categories if company else catalog.score_categories)
     for row in rows:
         assert list(row) == columns
@@ -148,18 +161,23 @@ def _check_rows(fn: str, rows: list[dict[str, Any]], catalog: clientgen.Catalog)
             assert set(row["feedback"]) <= {t.value for t in FeedbackType}
         if "queue_depth_by_queue" in row:
             assert all(isinstance(v, int) for v in row["queue_depth_by_queue"].values())
-        if fn == "get_my_context":
-            assert row["kind"] in ("talent", "job")
+        if fn in clientgen.VARIANTS:
+            tag, kinds = clientgen.VARIANTS[fn]
+            kind = next(k for k in kinds if k.tag == row[tag])  # every tag is listed
+            assert all(row[c] is None for c in kind.null), (fn, kind.tag, row)
+            assert all(row[c] is not None for c in kind.non_null), (fn, kind.tag, row)
+            seen_tags.setdefault(fn, set()).add(kind.tag)
 
 
 def test_non_null_columns_are_set_on_real_rows(
     api: Api, world: World, conn: psycopg.Connection, catalog: clientgen.Catalog
 ) -> None:
     checked: set[str] = set()
+    seen_tags: dict[str, set[str]] = {}
 
     def rows(fn: str, args: dict[str, Any], caller: Any, source: str | None = None) -> None:
         result = api.call(fn, args, caller)
-        _check_rows(fn, result, catalog)
+        _check_rows(fn, result, catalog, seen_tags)
         if source is not None:
             assert {r["source"] for r in result} == {source}
         checked.add(fn)
@@ -211,3 +229,6 @@ def test_non_null_columns_are_set_on_real_rows(
     rows("matching_health", {}, SERVICE)  # with an active model, a worker-less queue
 
     assert checked == set(clientgen.NON_NULL), "every NON_NULL entry is checked here"
+    assert seen_tags == {
+        fn: {k.tag for k in kinds} for fn, (_, kinds) in clientgen.VARIANTS.items()
+    }, "every kind of row of VARIANTS is checked here"

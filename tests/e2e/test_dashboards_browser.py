@@ -297,6 +297,10 @@ def test_a_wrong_password_is_shown_and_nothing_is_read(
     page: Any, page_url: str, api: PostgrestDouble, market: Market
 ) -> None:
     page.goto(f"{page_url}?url={api.base_url}&key={api.anon_key}")
+    # the form says where the password goes, and the key left the address bar
+    host = page.get_by_test_id("signin-host")
+    assert api.base_url is not None and api.base_url.split("://")[1] in host.inner_text()
+    assert "key=" not in page.url
     page.get_by_test_id("signin-email").fill(market.talent.email)
     page.get_by_test_id("signin-password").fill("not-the-password")
     page.get_by_test_id("signin-submit").click()

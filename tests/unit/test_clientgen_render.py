@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from matching import clientgen as cg
-from matching.clientgen import Catalog, ClientGenError, Column, Function, Param
+from matching.clientgen import Catalog, ClientGenError, Column, Function, Param, Variant
 
 ENUMS = {
     "public.feedback_type": ("applied", "interested"),
@@ -34,8 +34,13 @@ def fn(
     return Function(name, params, returns_set, columns, return_type)
 
 
-def render(*functions: Function, shapes=None, non_null=None) -> str:
-    return cg.render(catalog(*functions), shapes=shapes or {}, non_null=non_null or {})
+def render(*functions: Function, shapes=None, non_null=None, variants=None) -> str:
+    return cg.render(
+        catalog(*functions),
+        shapes=shapes or {},
+        non_null=non_null or {},
+        variants=variants or {},
+    )
 
 
 def test_names() -> None:
@@ -214,6 +219,7 @@ def test_enums_and_scores() -> None:
     assert "export type CompanyScoreCategory = 'skills' | 'semantic';" in text
     assert "export type JobSortKey = 'score' | CompanyScoreCategory;" in text
     assert "export type SubScores = { [K in ScoreCategory]?: number };" in text
+    assert "export type CompanySubScores = { [K in CompanyScoreCategory]?: number };" in text
     assert "export interface TopReason {\n  feature: string;\n  contribution: number;\n" in text
 
 
@@ -223,7 +229,102 @@ def test_clashing_type_names_fail() -> None:
             Catalog((fn("job_status"),), {**ENUMS, "public.job_status_args": ("a",)}, (), ()),
             shapes={},
             non_null={},
+            variants={},
         )
+
+
+def test_the_real_tables_type_the_company_view_and_the_context_rows() -> None:
+    assert cg.SHAPES["get_job_matches.sub_scores"] == ("pg_catalog.jsonb", "CompanySubScores")
+    assert cg.SHAPES["sub_scores"] == ("pg_catalog.jsonb", "SubScores")
+    tag, kinds = cg.VARIANTS["get_my_context"]
+    assert tag == "kind" and [k.tag for k in kinds] == ["talent", "job"]
+
+
+# -------------------------------------------------------------------- variants
+
+CONTEXT = fn(
+    "get_context",
+    columns=(
+        Column("kind", "pg_catalog.text"),
+        Column("id", "pg_catalog.uuid"),
+        Column("status", "public.job_status"),
+        Column("note", "pg_catalog.text"),
+    ),
+)
+CONTEXT_NON_NULL = {"get_context": frozenset({"kind", "id"})}
+
+
+def test_variants_render_a_discriminated_union() -> None:
+    variants = {
+        "get_context": (
+            "kind",
+            (
+                Variant("talent", null=frozenset({"status"})),
+                Variant("job", non_null=frozenset({"status"})),
+            ),
+        )
+    }
+    text = render(CONTEXT, non_null=CONTEXT_NON_NULL, variants=variants)
+    assert (
+        "export type GetContextRow =\n"
+        "  | {\n"
+        "      kind: 'talent';\n"
+        "      id: string;\n"
+        "      status: null;\n"
+        "      note: string | null;\n"
+        "    }\n"
+        "  | {\n"
+        "      kind: 'job';\n"
+        "      id: string;\n"
+        "      status: JobStatus;\n"
+        "      note: string | null;\n"
+        "    };\n"
+    ) in text
+    # without an entry, the same function is one object type
+    assert "export type GetContextRow = {\n  kind: string;\n" in render(
+        CONTEXT, non_null=CONTEXT_NON_NULL
+    )
+
+
+@pytest.mark.parametrize(
+    ("variants", "problem"),
+    [
+        ({"gone": ("kind", (Variant("a"), Variant("b")))}, "gone is no API function"),
+        ({"get_context": ("id", (Variant("a"), Variant("b")))}, "id is no text column"),
+        ({"get_context": ("note", (Variant("a"), Variant("b")))}, "note is not in NON_NULL"),
+        ({"get_context": ("kind", (Variant("a"),))}, "not two or more distinct"),
+        ({"get_context": ("kind", (Variant("a"), Variant("a")))}, "not two or more distinct"),
+        (
+            {"get_context": ("kind", (Variant("a", null=frozenset({"nope"})), Variant("b")))},
+            "get_context.nope is no result column",
+        ),
+        (
+            {"get_context": ("kind", (Variant("a", null=frozenset({"id"})), Variant("b")))},
+            r"\(a\): id is both null and set",
+        ),
+        (
+            {
+                "get_context": (
+                    "kind",
+                    (
+                        Variant("a", null=frozenset({"note"}), non_null=frozenset({"note"})),
+                        Variant("b"),
+                    ),
+                )
+            },
+            r"\(a\): note is both null and set",
+        ),
+        (
+            {"get_context": ("kind", (Variant("a", null=frozenset({"kind"})), Variant("b")))},
+            "the tag column kind is listed",
+        ),
+    ],
+)
+def test_a_stale_variants_entry_fails(
+    variants: dict[str, tuple[str, tuple[Variant, ...]]], problem: str
+) -> None:
+    with pytest.raises(ClientGenError, match=problem):
+        render(CONTEXT, non_null=CONTEXT_NON_NULL, variants=variants)
 
 
 # ------------------------------------------------------------------ error codes

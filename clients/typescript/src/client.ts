@@ -91,7 +91,10 @@ export class MatchingClient implements FunctionMethods {
     return this.call('record_match_feedback', args)
   }
 
-  /** The caller's talent profiles and their companies' jobs (`get_my_context`). */
+  /**
+   * The caller's talent profile (at most one) and their companies' jobs (`get_my_context`);
+   * narrow a row by its `kind` ('talent' rows have no company, role or status).
+   */
   getMyContext(): Promise<Result<GetMyContextRow[]>> {
     return this.call('get_my_context', {})
   }

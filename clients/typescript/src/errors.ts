@@ -146,15 +146,24 @@ const SENTENCES: Record<ErrorCode, (e: MatchingError) => string> = {
       : `Too many requests; retry in ${seconds(e.retryAfterSeconds)}`,
 }
 
+/**
+ * PostgREST's codes for a JWT the user can fix by signing in again: 301 (invalid or
+ * expired), 302 (none sent where anonymous access is disabled), 303 (claims refused).
+ */
+const SESSION_CODES: ReadonlySet<string> = new Set(['PGRST301', 'PGRST302', 'PGRST303'])
+
 /** A sentence a user can read, e.g. "Too many requests; retry in 17 seconds". */
 export function describeError(e: MatchingError): string {
   if (e.code === 'network') return 'Cannot reach the server'
   if (e.code === 'unexpected') return 'Something went wrong; please try again'
   if (e.code.startsWith('PGRST')) {
-    // PGRST3xx: the JWT is missing, malformed or expired
-    return e.code.startsWith('PGRST3')
-      ? 'Your session has expired; please sign in again'
-      : 'The server could not handle this request'
+    if (SESSION_CODES.has(e.code)) return 'Your session has expired; please sign in again'
+    // the other PGRST3xx (e.g. PGRST300: no JWT secret configured) are the server's
+    // sign-in settings, which no user can fix
+    if (e.code.startsWith('PGRST3')) {
+      return "The server's sign-in settings are misconfigured; please tell its administrators"
+    }
+    return 'The server could not handle this request'
   }
   return SENTENCES[e.code as ErrorCode](e)
 }

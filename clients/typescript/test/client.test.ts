@@ -37,6 +37,20 @@ function camelCase(name: string): string {
   return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 }
 
+const SERVER_WORDS = 'the server said this'
+
+/** A MatchingError with a code and nothing else to go by (400, no details or hint). */
+function errorWith(code: string): MatchingError {
+  return {
+    code: code as MatchingError['code'],
+    message: SERVER_WORDS,
+    details: null,
+    hint: null,
+    status: 400,
+    retryAfterSeconds: null,
+  }
+}
+
 async function failing<T>(result: Promise<Result<T>>): Promise<MatchingError> {
   const { data, error } = await result
   expect(data).toBeNull()
@@ -266,19 +280,33 @@ describe('errors', () => {
     expect(describeError(error as MatchingError)).toBe('Cannot reach the server')
   })
 
-  it('describes every documented code with a sentence of its own', () => {
+  it('asks to sign in again only for PGRST301-303, not for the server\'s JWT settings', () => {
+    const sentence = (code: string) =>
+      describeError({ ...errorWith(code), status: code === 'PGRST300' ? 500 : 401 })
+    for (const code of ['PGRST301', 'PGRST302', 'PGRST303']) {
+      expect(sentence(code), code).toBe('Your session has expired; please sign in again')
+    }
+    for (const code of ['PGRST300', 'PGRST304', 'PGRST399']) {
+      expect(sentence(code), code).toBe(
+        "The server's sign-in settings are misconfigured; please tell its administrators",
+      )
+    }
+    expect(sentence('PGRST202')).toBe('The server could not handle this request')
+  })
+
+  it('describes every documented code with a sentence for users, never a generic fallback', () => {
+    // what describeError says when it knows nothing better: an unknown server
+    // code, an unknown PostgREST code, no server
+    const fallbacks = new Set(
+      ['unexpected', 'PGRST000', 'network'].map((code) => describeError(errorWith(code))),
+    )
+    expect(fallbacks.size).toBe(3)
     for (const code of ERROR_CODES) {
-      const error: MatchingError = {
-        code,
-        message: 'm',
-        details: null,
-        hint: null,
-        status: 400,
-        retryAfterSeconds: null,
-      }
-      const sentence = describeError(error)
+      const sentence = describeError(errorWith(code))
       expect(sentence, code).toMatch(/^[A-Z].*\w$/)
-      expect(sentence, code).not.toContain('m (')
+      expect(fallbacks.has(sentence), `${code}: ${sentence}`).toBe(false)
+      // a sentence for users, not the server's words
+      expect(sentence, code).not.toContain(SERVER_WORDS)
     }
   })
 

@@ -1,12 +1,12 @@
 import { useState } from 'react'
 import type { SupabaseClient } from '@supabase/supabase-js'
-import type { GetMyContextRow, MatchingClient } from './api'
+import type { JobContextRow, MatchingClient, TalentContextRow } from './api'
 import { CompanyView } from './CompanyView'
 import { JobPicker } from './components/JobPicker'
 import { SetupMessage } from './components/SetupMessage'
 import { SignInForm } from './components/SignInForm'
 import { StatusLine } from './components/StatusLine'
-import type { ConfigResult } from './config'
+import { apiHost, type ConfigResult } from './config'
 import { errorText } from './format'
 import { TalentView } from './TalentView'
 import { useRows } from './useRows'
@@ -69,9 +69,17 @@ export function App({ config, connection }: AppProps) {
 
       <main className="main">
         {!config.ok || connection === null ? (
-          <SetupMessage problem={config.ok ? 'The Supabase client could not be created.' : config.problem} />
+          <SetupMessage
+            problem={config.ok ? 'The Supabase client could not be created.' : config.problem}
+            builtWithEnv={config.ok ? config.config.origin === 'env' : config.builtWithEnv}
+          />
         ) : email === null ? (
-          <SignInForm supabase={connection.supabase} onSignedIn={setEmail} />
+          <SignInForm
+            supabase={connection.supabase}
+            host={apiHost(config.config)}
+            fromLink={config.config.origin === 'query'}
+            onSignedIn={setEmail}
+          />
         ) : (
           <Dashboard key={email} client={connection.client} />
         )}
@@ -82,11 +90,10 @@ export function App({ config, connection }: AppProps) {
 
 type Tab = 'talent' | 'company'
 
-/** What the signed-in user can see: their talent profile(s) and their companies' jobs. */
+/** What the signed-in user can see: their talent profile and their companies' jobs. */
 function Dashboard({ client }: { client: MatchingClient }) {
   const [context, reload] = useRows('context', () => client.getMyContext())
   const [tab, setTab] = useState<Tab | null>(null)
-  const [talentId, setTalentId] = useState<string | null>(null)
   const [jobId, setJobId] = useState<string | null>(null)
 
   if (context.loading && context.rows === null) {
@@ -95,10 +102,11 @@ function Dashboard({ client }: { client: MatchingClient }) {
   if (context.error !== null) {
     return <StatusLine state="error" text={errorText(context.error)} onRetry={reload} />
   }
-  const rows: readonly GetMyContextRow[] = context.rows ?? []
-  const talents = rows.filter((r) => r.kind === 'talent')
-  const jobs = rows.filter((r) => r.kind === 'job')
-  if (talents.length === 0 && jobs.length === 0) {
+  const rows = context.rows ?? []
+  // talents.user_id is unique: a user owns at most one talent profile
+  const talent = rows.find((r): r is TalentContextRow => r.kind === 'talent')
+  const jobs = rows.filter((r): r is JobContextRow => r.kind === 'job')
+  if (talent === undefined && jobs.length === 0) {
     return (
       <StatusLine
         state="empty"
@@ -107,13 +115,12 @@ function Dashboard({ client }: { client: MatchingClient }) {
     )
   }
 
-  const active: Tab = tab ?? (talents.length > 0 ? 'talent' : 'company')
-  const talent = talents.find((t) => t.id === talentId) ?? talents[0]
+  const active: Tab = tab ?? (talent !== undefined ? 'talent' : 'company')
   const job = jobs.find((j) => j.id === jobId) ?? jobs[0]
 
   return (
     <div className="dashboard">
-      {talents.length > 0 && jobs.length > 0 ? (
+      {talent !== undefined && jobs.length > 0 ? (
         <nav className="tabs" role="tablist" aria-label="Dashboards">
           <button
             type="button"
@@ -139,21 +146,7 @@ function Dashboard({ client }: { client: MatchingClient }) {
       ) : null}
 
       {active === 'talent' && talent !== undefined ? (
-        <>
-          {talents.length > 1 ? (
-            <label className="field picker-bar">
-              <span className="field-label">Profile</span>
-              <select data-testid="talent-picker" value={talent.id} onChange={(e) => setTalentId(e.target.value)}>
-                {talents.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.label ?? 'Talent profile'}
-                  </option>
-                ))}
-              </select>
-            </label>
-          ) : null}
-          <TalentView key={talent.id} client={client} talentId={talent.id} headline={talent.label} />
-        </>
+        <TalentView key={talent.id} client={client} talentId={talent.id} headline={talent.label} />
       ) : null}
 
       {active === 'company' && job !== undefined ? (

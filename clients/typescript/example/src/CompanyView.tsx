@@ -5,6 +5,7 @@ import type {
   FeedbackType,
   GetJobMatchesArgs,
   JobSortKey,
+  JobStatus,
   MatchingClient,
   MatchingError,
   SubScoreMinimums,
@@ -12,7 +13,6 @@ import type {
 import { CandidateCard } from './components/CandidateCard'
 import { StatusLine } from './components/StatusLine'
 import { CATEGORY_LABELS, enumLabel, errorText, joinParts, plural } from './format'
-import { EMPTY_TEXT } from './TalentView'
 import { useRows } from './useRows'
 
 type SortKey = JobSortKey
@@ -26,9 +26,35 @@ const DEBOUNCE_MS = 400
 interface CompanyViewProps {
   client: MatchingClient
   jobId: string
-  title: string | null
-  companyName: string | null
-  status: string | null
+  title: string
+  companyName: string
+  status: JobStatus
+}
+
+/**
+ * Why get_job_matches answered no rows without filters. Whatever the job's status, a job
+ * without stored matches gets rule-based scores for talents open to work (any such talent
+ * is a candidate), so an empty list means no talent is open to work. Only open jobs get
+ * stored matches from the worker; drafts and closed jobs are scored by the rules.
+ */
+function emptyText(status: JobStatus): string {
+  const none = 'No talent is open to work right now, so there are no candidates'
+  switch (status) {
+    case 'draft':
+      return `${none}. The worker matches open jobs only: until this draft is published, its candidates get rule-based scores.`
+    case 'closed':
+      return `${none}. The worker matches open jobs only: this closed job's candidates get rule-based scores.`
+    case 'open':
+      return `${none}.`
+  }
+}
+
+/** What the ready line says of rule-based (estimated) rows, if any are shown. */
+function estimatedNote(status: JobStatus, rows: readonly { source: string }[]): string | null {
+  if (!rows.some((r) => r.source === 'fallback')) return null
+  return status === 'open'
+    ? 'estimated scores are replaced as the worker gets to them'
+    : 'estimated scores: the worker matches open jobs only'
 }
 
 type SubInputs = Record<CompanyCategory, string>
@@ -103,10 +129,10 @@ export function CompanyView({ client, jobId, title, companyName, status }: Compa
       <div className="view-head">
         <div>
           <h2 id="company-view-title" className="view-title">
-            Candidates for {title ?? 'this job'}
-            {status !== null ? <span className={`pill pill-status pill-${status}`}>{enumLabel(status)}</span> : null}
+            Candidates for {title !== '' ? title : 'this job'}
+            <span className={`pill pill-status pill-${status}`}>{enumLabel(status)}</span>
           </h2>
-          {companyName !== null ? <p className="muted">{companyName}</p> : null}
+          <p className="muted">{companyName}</p>
         </div>
         <button type="button" className="btn btn-neutral" onClick={reload} disabled={load.loading}>
           Refresh
@@ -194,7 +220,7 @@ export function CompanyView({ client, jobId, title, companyName, status }: Compa
           ) : rows === null || rows.length === 0 ? (
             <StatusLine
               state="empty"
-              text={filtered ? 'No candidates reach these filters — try lowering them' : EMPTY_TEXT}
+              text={filtered ? 'No candidates reach these filters — try lowering them' : emptyText(status)}
             />
           ) : (
             <StatusLine
@@ -203,6 +229,7 @@ export function CompanyView({ client, jobId, title, companyName, status }: Compa
                 plural(rows.length, 'candidate'),
                 `sorted by ${sortLabel(sort).toLowerCase()}`,
                 filtered ? 'filtered' : null,
+                estimatedNote(status, rows),
               ])}
             />
           )}

@@ -5,7 +5,9 @@ import { StatusLine } from './components/StatusLine'
 import { errorText, plural } from './format'
 import { useRows } from './useRows'
 
-export const EMPTY_TEXT = 'No matches yet — the worker is computing them'
+// get_talent_matches scores every open job by rules when the worker has stored
+// none for this profile: no rows means no job is open
+const EMPTY_TEXT = 'No job is open right now, so there is nothing to match yet'
 const LIMIT = 50
 
 interface TalentViewProps {

@@ -2,7 +2,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { MatchingClient } from './api'
 import { App, type Connection } from './App'
-import { createSupabase, readConfig } from './config'
+import { createSupabase, readConfig, removeConfigFromAddress } from './config'
 import './styles.css'
 
 const root = document.getElementById('root')
@@ -10,6 +10,8 @@ if (root === null) throw new Error('index.html has no #root element')
 
 // One Supabase client per page load (sessions live in memory only).
 const config = readConfig()
+// read once: the anon key and the API address need not stay in the address bar
+removeConfigFromAddress()
 let connection: Connection | null = null
 if (config.ok) {
   try {

@@ -10,7 +10,9 @@ export interface RowsState<T> {
 
 /**
  * Runs `run` whenever `key` changes (or `reload()` is called) and keeps the
- * latest answer; answers of superseded requests are dropped.
+ * latest answer; answers of superseded requests are dropped. A load that
+ * starts clears the last error, so a retry shows as loading, not as the old
+ * error.
  */
 export function useRows<T>(
   key: string,
@@ -23,7 +25,7 @@ export function useRows<T>(
 
   useEffect(() => {
     let live = true
-    setState((s) => ({ ...s, loading: true }))
+    setState((s) => ({ rows: s.rows, error: null, loading: true }))
     runRef.current().then(
       (res) => {
         if (!live) return
@@ -46,5 +48,10 @@ export function useRows<T>(
     }
   }, [key, nonce])
 
-  return [state, () => setNonce((n) => n + 1)]
+  const reload = () => {
+    // in the same render as the new request's key: no frame with the old error
+    setState((s) => ({ rows: s.rows, error: null, loading: true }))
+    setNonce((n) => n + 1)
+  }
+  return [state, reload]
 }

@@ -177,6 +177,9 @@ export const JOB_SORT_KEY_VALUES: readonly JobSortKey[] = [
 /** Sub-scores 0-100 by category; 50 is neutral. A category without data is absent. */
 export type SubScores = { [K in ScoreCategory]?: number };
 
+/** The sub-scores a company sees (get_job_matches): no culture, coarsened. */
+export type CompanySubScores = { [K in CompanyScoreCategory]?: number };
+
 /** Minimum sub-scores for get_job_matches (p_min_sub_scores), 0-100. */
 export type SubScoreMinimums = { [K in CompanyScoreCategory]?: number };
 
@@ -224,7 +227,7 @@ export type GetJobMatchesRow = {
   score: number;
   source: MatchSource;
   model_version: string | null;
-  sub_scores: SubScores;
+  sub_scores: CompanySubScores;
   top_reasons: TopReason[];
   highly_recommended: boolean;
   computed_at: string;
@@ -236,16 +239,27 @@ export type GetJobMatchesRow = {
 export type GetMyContextArgs = Record<string, never>;
 
 /** A row of public.get_my_context. */
-export type GetMyContextRow = {
-  kind: 'talent' | 'job';
-  id: string;
-  label: string;
-  company_id: string | null;
-  company_name: string | null;
-  member_role: MemberRole | null;
-  status: JobStatus | null;
-  updated_at: string;
-};
+export type GetMyContextRow =
+  | {
+      kind: 'talent';
+      id: string;
+      label: string;
+      company_id: null;
+      company_name: null;
+      member_role: null;
+      status: null;
+      updated_at: string;
+    }
+  | {
+      kind: 'job';
+      id: string;
+      label: string;
+      company_id: string;
+      company_name: string;
+      member_role: MemberRole;
+      status: JobStatus;
+      updated_at: string;
+    };
 
 /** Arguments of public.get_talent_matches. */
 export type GetTalentMatchesArgs = {
@@ -349,9 +363,9 @@ export interface Functions {
    */
   get_job_matches: { Args: GetJobMatchesArgs; Returns: GetJobMatchesRow[] };
   /**
-   * The caller's own talent profiles and the jobs of their companies (kind, id, label, company,
-   * role, status): the ids a dashboard opens with get_talent_matches / get_job_matches. Empty for
-   * service_role; 42501 for anonymous callers.
+   * The caller's talent profile (at most one) and the jobs of their companies (kind, id, label,
+   * company, role, status): the ids a dashboard opens with get_talent_matches / get_job_matches.
+   * Empty for service_role; 42501 for anonymous callers.
    */
   get_my_context: { Args: GetMyContextArgs; Returns: GetMyContextRow[] };
   /**

@@ -1,24 +1,23 @@
-import type { GetMyContextRow } from '../api'
+import type { JobContextRow } from '../api'
 import { enumLabel, joinParts } from '../format'
 
 interface JobPickerProps {
-  jobs: readonly GetMyContextRow[]
+  jobs: readonly JobContextRow[]
   value: string
   onChange: (jobId: string) => void
 }
 
-function optionText(job: GetMyContextRow): string {
-  return joinParts([job.label ?? 'Untitled job', enumLabel(job.status)], ' — ')
+function optionText(job: JobContextRow): string {
+  return joinParts([job.label, enumLabel(job.status)], ' — ')
 }
 
 /** A select of the caller's companies' jobs (grouped by company when there are several). */
 export function JobPicker({ jobs, value, onChange }: JobPickerProps) {
-  const companies = new Map<string, { name: string; jobs: GetMyContextRow[] }>()
+  const companies = new Map<string, { name: string; jobs: JobContextRow[] }>()
   for (const j of jobs) {
-    const key = j.company_id ?? ''
-    const group = companies.get(key) ?? { name: j.company_name ?? 'Company', jobs: [] }
+    const group = companies.get(j.company_id) ?? { name: j.company_name, jobs: [] }
     group.jobs.push(j)
-    companies.set(key, group)
+    companies.set(j.company_id, group)
   }
   const grouped = companies.size > 1
   return (

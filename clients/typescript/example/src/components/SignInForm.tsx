@@ -3,11 +3,15 @@ import type { SupabaseClient } from '@supabase/supabase-js'
 
 interface SignInFormProps {
   supabase: SupabaseClient
+  /** where the password goes: the API's host */
+  host: string
+  /** the project came from the page address (a link), not from the build */
+  fromLink: boolean
   onSignedIn: (email: string) => void
 }
 
 /** Email + password sign-in (`supabase.auth.signInWithPassword`). */
-export function SignInForm({ supabase, onSignedIn }: SignInFormProps) {
+export function SignInForm({ supabase, host, fromLink, onSignedIn }: SignInFormProps) {
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
@@ -35,6 +39,17 @@ export function SignInForm({ supabase, onSignedIn }: SignInFormProps) {
     <form className="signin card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
       <h2 id="signin-title">Sign in</h2>
       <p className="muted">Use a talent or company account of this Supabase project.</p>
+      <p className="signin-host">
+        <span data-testid="signin-host">
+          Signing in to <strong>{host}</strong>
+        </span>
+        {fromLink ? (
+          <span className="muted small">
+            {' '}
+            — set by the link that opened this page; sign in only if you know this server.
+          </span>
+        ) : null}
+      </p>
       <label className="field">
         <span className="field-label">Email</span>
         <input
