@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 import psycopg
 import pytest
-from support.rpc import MODEL, SERVICE, Api, World, assert_clean, build_world
+from support.rpc import MODEL, SERVICE, Api, World, assert_clean
 
 from matching import clientgen
 from matching.cli.main import main
@@ -23,16 +23,6 @@ from matching.models import FeedbackType, ScoreCategory, SortKey, TopFactor
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def world(conn: psycopg.Connection) -> World:
-    return build_world(conn)
-
-
-@pytest.fixture
-def api(conn: psycopg.Connection) -> Api:
-    return Api(conn)
 
 
 @pytest.fixture

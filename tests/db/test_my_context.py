@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from support.rpc import ANON, SERVICE, Api, World, assert_clean, build_world
+from support.rpc import ANON, SERVICE, Api, World, assert_clean
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def world(conn: psycopg.Connection) -> World:
-    return build_world(conn)
-
-
-@pytest.fixture
-def api(conn: psycopg.Connection) -> Api:
-    return Api(conn)
 
 
 def test_a_talent_sees_only_their_own_profile(api: Api, world: World) -> None:

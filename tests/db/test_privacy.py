@@ -35,16 +35,6 @@ from support.rpc import start_request as begin
 from matching.models import is_valid_timezone
 
 
-@pytest.fixture
-def world(conn: psycopg.Connection) -> World:
-    return build_world(conn)
-
-
-@pytest.fixture
-def api(conn: psycopg.Connection) -> Api:
-    return Api(conn)
-
-
 def fails(conn: psycopg.Connection, caller: Caller, query: str, params: Any = None) -> Any:
     with pytest.raises(psycopg.Error) as caught, conn.transaction():
         begin(conn, caller)

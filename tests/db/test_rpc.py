@@ -28,7 +28,6 @@ from support.rpc import (
     SERVICE,
     Api,
     Caller,
-    World,
     assert_clean,
     build_world,
     end_request,
@@ -66,16 +65,6 @@ CLEAN_CODES = {
     "22P02",  # invalid text representation (uuid, integer, numeric, json)
     "22003",  # numeric value out of range (integer argument)
 }
-
-
-@pytest.fixture
-def world(conn: psycopg.Connection) -> World:
-    return build_world(conn)
-
-
-@pytest.fixture
-def api(conn: psycopg.Connection) -> Api:
-    return Api(conn)
 
 
 @pytest.fixture

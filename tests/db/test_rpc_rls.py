@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors, sql
-from support.rpc import ANON, SERVICE, Caller, World, assert_clean, build_world, end_request
+from support.rpc import ANON, SERVICE, Caller, assert_clean, end_request
 from support.rpc import start_request as begin
 
 pytestmark = pytest.mark.integration
@@ -29,11 +29,6 @@ PUBLIC_TABLES = [
     "matches",
     "match_feedback",
 ]
-
-
-@pytest.fixture
-def world(conn: psycopg.Connection) -> World:
-    return build_world(conn)
 
 
 def rows(conn: psycopg.Connection, caller: Caller, query: str, params: Any = None) -> list[tuple]:

@@ -210,6 +210,17 @@ def ml_explanation(skills: float, location: float) -> dict[str, Any]:
     }
 
 
+@pytest.fixture
+def world(conn: psycopg.Connection) -> World:
+    """The small world below, in the test's rolled-back transaction."""
+    return build_world(conn)
+
+
+@pytest.fixture
+def api(conn: psycopg.Connection) -> Api:
+    return Api(conn)
+
+
 def build_world(conn: psycopg.Connection) -> World:
     """Two talents with accounts, one without; two companies with open and draft
     jobs; stored ML matches for talent `ann` and job `x_open`; nothing stored
