@@ -371,6 +371,7 @@ def main() -> int:
         "--sample", type=int, default=300, help="talents per path rematched in process"
     )
     parser.add_argument("--batch-size", type=int, default=None, help="rematch_batch_size")
+    parser.add_argument("--job-batch-size", type=int, default=None, help="rematch_job_batch_size")
     parser.add_argument("--edit-gap", type=float, default=0.3, help="seconds between edits")
     parser.add_argument("--training-pairs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
@@ -384,6 +385,8 @@ def main() -> int:
         settings = Settings(rematch_batch_size=args.batch_size)
     else:
         settings = get_settings()
+    if args.job_batch_size is not None:
+        env["MATCHING_REMATCH_JOB_BATCH_SIZE"] = str(args.job_batch_size)
     result: dict[str, Any] = {"params": vars(args), "batch_size": settings.rematch_batch_size}
     with scratch_database("bench_rerank") as url:
         migrate(url)

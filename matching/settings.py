@@ -62,6 +62,16 @@ class Settings(BaseSettings):
             " extra latency of edits during a re-rank (benchmarks/rerank.py)."
         ),
     )
+    rematch_job_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        description=(
+            "Jobs per bulk re-rank job; unset: rematch_batch_size. A job has hundreds of"
+            " candidate pairs where a talent has ~50, so its batches take longer to compute"
+            " before their first write (what an edit waits behind)."
+        ),
+    )
 
     # worker
     worker_concurrency: int = Field(default=1, ge=1, le=64)
@@ -192,6 +202,12 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    def bulk_batch_size(self, kind: str) -> int:
+        """Entities per bulk re-rank job of one side ("talent" or "job")."""
+        if kind == "job" and self.rematch_job_batch_size is not None:
+            return self.rematch_job_batch_size
+        return self.rematch_batch_size
 
     @property
     def pool_reconnect_timeout(self) -> float:

@@ -322,7 +322,7 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     rt = get_runtime()
     with rt.pool.connection() as conn:
         ids = _market_batch(conn, side, after, BATCH)
-        queued = enqueue_batches(conn, side, ids, rt.settings.rematch_batch_size)
+        queued = enqueue_batches(conn, side, ids, rt.settings.bulk_batch_size(side.kind))
         nxt: dict[str, object] | None
         if len(ids) == BATCH:
             nxt = {"kind": kind, "after": str(ids[-1])}
