@@ -249,45 +249,42 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
-    from matching.features.docs import FEATURES_DOC, features_markdown
+def _write_generated(relative: str, text: str, check: bool, command: str) -> int:
+    """Write a file generated from the code or the database, or with `check`
+    only say whether the committed one is current (exit 1 when stale)."""
     from matching.settings import project_root
 
-    path = project_root() / FEATURES_DOC
-    text = features_markdown()
-    if args.check:
+    path = project_root() / relative
+    if check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
-            raise CommandError(f"{FEATURES_DOC} is out of date; run `matching docs features`")
-        say(f"{FEATURES_DOC} is current")
+            raise CommandError(f"{relative} is out of date; run `{command}`")
+        say(f"{relative} is current")
         return EXIT_OK
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    say(f"wrote {FEATURES_DOC}")
+    say(f"wrote {relative}")
     return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from matching.features.docs import FEATURES_DOC, features_markdown
+
+    return _write_generated(
+        str(FEATURES_DOC), features_markdown(), args.check, "matching docs features"
+    )
 
 
 def cmd_client(args: argparse.Namespace, settings: Settings) -> int:
     """`matching client generate [--check]`: the TypeScript client's types, from the database."""
     from matching.clientgen import GENERATED_FILE, ClientGenError, generate
-    from matching.settings import project_root
 
-    path = project_root() / GENERATED_FILE
     with psycopg.connect(resolve_url(settings), autocommit=True) as conn:
         try:
             text = generate(conn, settings.migrations_dir)
         except ClientGenError as exc:
             raise CommandError(str(exc)) from exc
-    if args.check:
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != text:
-            raise CommandError(f"{GENERATED_FILE} is out of date; run `matching client generate`")
-        say(f"{GENERATED_FILE} is current")
-        return EXIT_OK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    say(f"wrote {GENERATED_FILE}")
-    return EXIT_OK
+    return _write_generated(str(GENERATED_FILE), text, args.check, "matching client generate")
 
 
 def build_parser() -> argparse.ArgumentParser:
