@@ -37,7 +37,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from matching.db import queries
-from matching.db.migrate import discover
+from matching.db.migrate import pending_migrations
 from matching.models import ScoreCategory, TopFactor
 
 GENERATED_FILE = "clients/typescript/src/generated/api.ts"
@@ -335,18 +335,6 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
         )
     codes = (reachable_error_codes(sources, roots) - INTERNAL_CODES) | POSTGREST_CODES
     return Catalog(functions, enums, tuple(sorted(codes)), company)
-
-
-def pending_migrations(conn: psycopg.Connection[Any], migrations_dir: Path) -> list[str]:
-    """Migration files in `migrations_dir` the database has not applied."""
-    with conn.cursor() as cur:
-        row = cur.execute(
-            queries.query("relation_exists"), {"name": "supabase_migrations.schema_migrations"}
-        ).fetchone()
-        applied: set[str] = set()
-        if row and row[0]:
-            applied = {r[0] for r in cur.execute(queries.query("applied_migration_versions"))}
-    return [f"{m.version}_{m.name}" for m in discover(migrations_dir) if m.version not in applied]
 
 
 def generate(conn: psycopg.Connection[Any], migrations_dir: Path) -> str:

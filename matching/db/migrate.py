@@ -107,6 +107,18 @@ def discover(directory: Path, skipped: list[str] | None = None) -> list[Migratio
     return ordered
 
 
+def pending_migrations(conn: psycopg.Connection[Any], migrations_dir: Path) -> list[str]:
+    """Migration files in `migrations_dir` the database has not applied."""
+    with conn.cursor() as cur:
+        row = cur.execute(
+            queries.query("relation_exists"), {"name": "supabase_migrations.schema_migrations"}
+        ).fetchone()
+        applied: set[str] = set()
+        if row and row[0]:
+            applied = {r[0] for r in cur.execute(queries.query("applied_migration_versions"))}
+    return [f"{m.version}_{m.name}" for m in discover(migrations_dir) if m.version not in applied]
+
+
 def migrate(
     url: str, settings: Settings | None = None, *, progress: Progress | None = None
 ) -> MigrateReport:
