@@ -693,7 +693,8 @@ class MatchExplanation(_Model):
     #: model output before clipping to 0-100: base_value + sum(contributions)
     raw_score: float | None = None
     #: every feature's SHAP contribution, so the explanation can be checked
-    #: against the score from stored data alone
+    #: against the score from stored data alone; stored in the column
+    #: matches.contributions (registry order), not in the explanation's JSON
     contributions: Annotated[dict[str, float], Field(max_length=FEATURES_MAX)] = Field(
         default_factory=dict
     )

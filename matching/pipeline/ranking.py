@@ -49,7 +49,12 @@ from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
 from matching.db.queries import query
-from matching.features.extraction import JobFrame, TalentFrame, extract_pair_features
+from matching.features.extraction import (
+    FEATURE_NAMES,
+    JobFrame,
+    TalentFrame,
+    extract_pair_features,
+)
 from matching.models import MatchExplanation, ScoreCategory, TopFactor
 from matching.observability import COUNTERPARTS_SKIPPED
 from matching.pipeline.loaders import load_fx_rates
@@ -436,31 +441,46 @@ def match_row(
 ) -> tuple[Any, ...]:
     """One stored pair as `upsert_matches` takes it: (talent, job, score,
     source, model version, explanation as JSON text, features as an array
-    literal, similarity or None when unknown).
+    literal, contributions as an array literal or None, similarity or None
+    when unknown).
 
     Text, because adapting a nested dict and a list of floats parameter by
     parameter cost more than the statement: pydantic writes the JSON (the
-    values `model_dump` gives), and each float32 feature is written as the
-    shortest repr of its exact double, which Postgres reads back as that
-    same float32.
+    values `model_dump` gives), and each float is written as the shortest
+    repr of its exact double (a float32 feature reads back as that same
+    float32). The contributions go to their own column, in the registry's
+    feature order, not into the explanation's JSON (see the migration
+    match_contributions_column); fallback scores have none.
     """
+    contributions = explanation.contributions
     return (
         pair[0],
         pair[1],
         score,
         "ml" if model_version is not None else "fallback",
         model_version,
-        explanation.model_dump_json(exclude_defaults=True),
-        "{" + ",".join(map(repr, np.asarray(features, dtype=np.float64).tolist())) + "}",
+        explanation.model_dump_json(exclude_defaults=True, exclude=_NOT_IN_JSON),
+        _array_literal(np.asarray(features, dtype=np.float64).tolist()),
+        _array_literal([contributions[name] for name in FEATURE_NAMES]) if contributions else None,
         None if math.isnan(similarity) else similarity,
     )
+
+
+#: explanation fields stored in columns of their own
+_NOT_IN_JSON = {"contributions"}
+
+
+def _array_literal(values: list[float]) -> str:
+    return "{" + ",".join(map(repr, values)) + "}"
 
 
 def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Upsert `match_row` rows in one statement (query `upsert_matches`)."""
     if not rows:
         return
-    t, j, scores, sources, versions, explanations, features, similarity = zip(*rows, strict=True)
+    t, j, scores, sources, versions, explanations, features, contributions, similarity = zip(
+        *rows, strict=True
+    )
     conn.execute(
         query("upsert_matches"),
         {
@@ -472,6 +492,7 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
             # bytes: sent in binary (see the query)
             "explanations": [e.encode() for e in explanations],
             "features": [f.encode() for f in features],
+            "contributions": [None if c is None else c.encode() for c in contributions],
             "similarities": list(similarity),
         },
     )

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
@@ -35,6 +36,7 @@ from matching.pipeline.loaders import BadEntityDataError
 from matching.pipeline.ranking import RankingPipeline
 from matching.retrieval import store as embedding_store
 from matching.retrieval.embedder import TextEmbedder
+from matching.scoring.explain import MatchExplainer
 from matching.scoring.registry import ActiveModel, active_version
 from matching.settings import Settings
 from matching.side import TALENT
@@ -52,7 +54,7 @@ drop schema if exists snap cascade;
 create schema snap;
 create table snap.matches as
   select talent_id, job_id, score, source, model_version, explanation, features,
-         computed_at, similarity
+         contributions, computed_at, similarity
   from public.matches;
 create table snap.talent_marks as select * from matching.talent_rematch_marks;
 create table snap.job_marks as select * from matching.job_rematch_marks;
@@ -61,7 +63,7 @@ create table snap.job_marks as select * from matching.job_rematch_marks;
 RESTORE = """
 delete from public.matches;
 insert into public.matches (talent_id, job_id, score, source, model_version, explanation,
-                            features, computed_at, similarity)
+                            features, contributions, computed_at, similarity)
   select * from snap.matches;
 delete from matching.talent_rematch_marks;
 insert into matching.talent_rematch_marks select * from snap.talent_marks;
@@ -192,10 +194,11 @@ def stored_state(pool: ConnectionPool) -> tuple[list[tuple[Any, ...]], list[tupl
     """Every stored row (computed_at aside) and every rematch mark (marked_at aside)."""
     with pool.connection() as conn:
         rows = [
-            (t, j, score, source, version, json.dumps(explanation, sort_keys=True), features, sim)
-            for t, j, score, source, version, explanation, features, sim in conn.execute(
+            (t, j, score, source, version, json.dumps(explanation, sort_keys=True), x, c, sim)
+            for t, j, score, source, version, explanation, x, c, sim in conn.execute(
                 "select talent_id, job_id, score, source, model_version, explanation,"
-                " features, similarity from public.matches order by talent_id, job_id"
+                " features, contributions, similarity from public.matches"
+                " order by talent_id, job_id"
             )
         ]
         marks = conn.execute(
@@ -371,3 +374,34 @@ def test_a_whole_re_rank_in_batches_stores_what_entity_by_entity_stores(market, 
     assert results["talent"].unchanged == 0
     job_stored = sum(r.stored for r in results["job"].results if r.outcome == "matched")
     assert results["job"].unchanged > job_stored / 2
+
+
+def test_stored_contributions_are_the_models_shap_values_of_the_stored_features(market) -> None:
+    """Every ml row can be checked from the row and its model alone: the
+    contributions column (float4, registry order) is the model's TreeSHAP of
+    the stored features and adds up, with the base value, to the raw score;
+    the explanation's JSON does not repeat them."""
+    pool = market["pool"]
+    pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings())
+    restore(pool)
+    pipeline.rematch_batch("talent", market["ids"]["talent"][:10])
+    with pool.connection() as conn:
+        model = ActiveModel().get(conn)
+        assert model is not None
+        rows = conn.execute(
+            "select explanation, features, contributions from public.matches"
+            " where model_version = %s order by talent_id, job_id",
+            (model.version,),
+        ).fetchall()
+    assert len(rows) >= 10
+    x = np.array([r[1] for r in rows], dtype=np.float32)
+    attributions = MatchExplainer(model).attributions(x)
+    for k, (explanation, _, contributions) in enumerate(rows):
+        assert "contributions" not in explanation
+        np.testing.assert_array_equal(
+            np.asarray(contributions, dtype=np.float32),
+            attributions.contributions[k].astype(np.float32),
+        )
+        assert explanation["base_value"] == pytest.approx(attributions.base_value, abs=1e-9)
+        total = explanation["base_value"] + sum(contributions)
+        assert total == pytest.approx(explanation["raw_score"], abs=1e-4)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from support.worker import Worker, one, queue_idle, wait_for
 
+from matching.features.extraction import FEATURE_NAMES
 from matching.synthetic.seed import seed
 from matching.training.initial import train_initial_model
 
@@ -88,17 +89,20 @@ def test_a_skill_edit_produces_fresh_matches_with_the_active_model(market, worke
     wait_for(fresh, 30, "the talent's matches to be recomputed", worker)
     with psycopg.connect(market) as conn:
         row = conn.execute(
-            "select score, source, explanation from public.matches where talent_id = %s"
-            " order by score desc limit 1",
+            "select score, source, explanation, contributions from public.matches"
+            " where talent_id = %s order by score desc limit 1",
             (talent,),
         ).fetchone()
-    score, source, explanation = row
+    score, source, explanation, contributions = row
     assert source == "ml" and 0 <= score <= 100
     assert len(explanation["top_factors"]) == 3
-    # the stored explanation adds up to the stored score (kept with two decimals)
-    raw = explanation["base_value"] + sum(explanation["contributions"].values())
-    assert abs(explanation["raw_score"] - raw) < 1e-6
-    assert abs(round(min(100.0, max(0.0, raw)), 2) - score) < 1e-4
+    assert "contributions" not in explanation  # a column of its own
+    assert len(contributions) == len(FEATURE_NAMES)
+    # the stored explanation adds up to the stored score (kept with two
+    # decimals); contributions are float4: 36 of them round by < 1e-4
+    raw = explanation["base_value"] + sum(contributions)
+    assert abs(explanation["raw_score"] - raw) < 1e-4
+    assert abs(round(min(100.0, max(0.0, explanation["raw_score"])), 2) - score) < 1e-4
 
 
 def test_ten_rapid_edits_make_one_or_two_jobs(market, worker):

@@ -81,24 +81,27 @@ delete from public.matches where {id_column} = %s
 -- name: upsert_matches
 -- An entity's stored pairs, one array element per pair, in one statement
 -- (one plan and one executor run instead of one per pair); a pair has one
--- row whichever side wrote it. Explanations arrive as JSON text and
--- feature vectors as array literals (matching.pipeline.ranking.match_row),
--- both as UTF-8 bytes: bytea arrays travel in binary, where a text array
--- would be escaped quote by quote on the client.
+-- row whichever side wrote it. Explanations arrive as JSON text, feature
+-- vectors and contributions as array literals
+-- (matching.pipeline.ranking.match_row), all as UTF-8 bytes: bytea arrays
+-- travel in binary, where a text array would be escaped quote by quote on
+-- the client. A null literal (fallback scores) stores null.
 insert into public.matches (talent_id, job_id, score, source, model_version,
-                            explanation, features, similarity, computed_at)
+                            explanation, features, contributions, similarity, computed_at)
 select r.talent_id, r.job_id, r.score, r.source::public.match_source, r.model_version,
        pg_catalog.convert_from(r.explanation, 'UTF8')::jsonb,
-       pg_catalog.convert_from(r.features, 'UTF8')::real[], r.similarity, now()
+       pg_catalog.convert_from(r.features, 'UTF8')::real[],
+       pg_catalog.convert_from(r.contributions, 'UTF8')::real[], r.similarity, now()
 from unnest(%(talent_ids)b::uuid[], %(job_ids)b::uuid[], %(scores)b::real[],
             %(sources)b::text[], %(versions)b::text[], %(explanations)b::bytea[],
-            %(features)b::bytea[], %(similarities)b::real[])
-  as r (talent_id, job_id, score, source, model_version, explanation, features, similarity)
+            %(features)b::bytea[], %(contributions)b::bytea[], %(similarities)b::real[])
+  as r (talent_id, job_id, score, source, model_version, explanation, features,
+        contributions, similarity)
 on conflict (talent_id, job_id) do update set
   score = excluded.score, source = excluded.source,
   model_version = excluded.model_version, explanation = excluded.explanation,
-  features = excluded.features, similarity = excluded.similarity,
-  computed_at = excluded.computed_at
+  features = excluded.features, contributions = excluded.contributions,
+  similarity = excluded.similarity, computed_at = excluded.computed_at
 
 -- name: prune_own
 -- Bounded lists (see matching/pipeline/ranking.py): the entity's rows below
