@@ -338,6 +338,9 @@ def clean_single_line(value: str) -> str:
     # (every explanation's reasons pass here)
     if not value.isprintable():
         value = "".join(ch for ch in value if ch.isspace() or not _is_control(ch))
+    elif "  " not in value and value[:1] != " " and value[-1:] != " ":
+        # printable text's only whitespace is the ASCII space: already clean
+        return value
     return _WHITESPACE_RUN.sub(" ", value).strip()
 
 
