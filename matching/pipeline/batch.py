@@ -289,19 +289,18 @@ def _plan(
         others_of = {i: list(dict.fromkeys(candidates_of[i] + existing[i])) for i in live}
         union = list(dict.fromkeys(o for i in live for o in others_of[i]))
         open_set = set(_in_market(conn, other, union))
-        # a stored counterpart outside the candidates: cosine from the stored
-        # vectors, pair by pair as `_match` computes it (np.dot of float32)
-        missing = {
-            i: [o for o in others_of[i] if o in open_set and o not in similarity[i]] for i in live
-        }
-        wanted_vectors = list(dict.fromkeys(o for i in live for o in missing[i]))
-        other_vectors = (
-            embedding_store.vectors(conn, other, wanted_vectors) if wanted_vectors else {}
-        )
-        for i in live:
-            for o in missing[i]:
-                if o in other_vectors:
-                    similarity[i][o] = float(np.dot(other_vectors[o], vectors[i]))
+        # a stored counterpart outside the candidates: computed as retrieval
+        # computes it, as `_match` does (see `embedding_store.similarities`)
+        missing = [
+            (n, o)
+            for n, i in enumerate(live)
+            for o in others_of[i]
+            if o in open_set and o not in similarity[i]
+        ]
+        found = embedding_store.similarities(conn, other, [vectors[i] for i in live], missing)
+        for (n, o), value in zip(missing, found, strict=True):
+            if value is not None:
+                similarity[live[n]][o] = value
         own_rejected: dict[UUID, str] = {}
         own_frame = own.load(conn, live, fx, rejected=own_rejected)
         # the entity's own bad data: `rematch` marks that version failed and raises

@@ -215,10 +215,15 @@ class RankingPipeline:
         with watch.stage("featurise"):
             fx = load_fx_rates(conn)
             open_others = _in_market(conn, other, others)
+            # a stored counterpart outside the candidates: computed as retrieval
+            # computes it (see `embedding_store.similarities`)
             missing_sim = [o for o in open_others if o not in similarity]
-            if missing_sim:
-                for o, vec in embedding_store.vectors(conn, other, missing_sim).items():
-                    similarity[o] = float(np.dot(vec, vector))
+            found = embedding_store.similarities(
+                conn, other, [vector], [(0, o) for o in missing_sim]
+            )
+            similarity.update(
+                (o, value) for o, value in zip(missing_sim, found, strict=True) if value is not None
+            )
             # the entity's own bad data raises; a bad counterpart is left out
             skipped: dict[UUID, str] = {}
             own_frame = own.load(conn, [entity_id], fx)

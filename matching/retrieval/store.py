@@ -524,6 +524,40 @@ def nearest_many(
     ]
 
 
+def similarities(
+    conn: psycopg.Connection,
+    side: SideLike,
+    vectors: Sequence[np.ndarray | Sequence[float]],
+    pairs: Sequence[tuple[int, UUID]],
+) -> list[float | None]:
+    """Similarity of each (n, id) pair: query vector `vectors[n]` and `side`'s
+    stored embedding of `id` (None without one), in one statement.
+
+    Computed by the database exactly as `nearest` and `nearest_many` compute
+    it (query `similarities`), never in numpy: a float32 dot product differs
+    from pgvector's in the last bits for most pairs, which made a pair's
+    features depend on how it was found, so a job's rematch after its
+    talents' saw every pair as changed and rewrote it.
+    """
+    if not pairs:
+        return []
+    s = side_of(side)
+    register_vector_type(conn)
+    rows = conn.execute(
+        query("similarities").format(**s.identifiers()),
+        {
+            "pair_queries": [n + 1 for n, _ in pairs],
+            "ids": [row_id for _, row_id in pairs],
+            "qs": [_as_vector(v) for v in vectors],
+        },
+        prepare=False,
+    ).fetchall()
+    out: list[float | None] = [None] * len(pairs)
+    for position, similarity in rows:
+        out[position - 1] = float(similarity)
+    return out
+
+
 def exact_nearest(
     conn: psycopg.Connection, side: SideLike, vector: np.ndarray | Sequence[float], k: int = 200
 ) -> list[tuple[UUID, float]]:

@@ -562,3 +562,38 @@ def test_ef_search_grows_with_dead_entries_and_gives_way_to_an_exact_scan():
     assert store.ann_ef_search(200, s, live_share=0.05) is None  # the index would need > 1000
     assert store.ann_ef_search(200, s, live_share=0.0) is None  # no live entry: exact
     assert store.ann_ef_search(900, s) == store.EF_SEARCH_MAX  # clean index: cap + iterative scan
+
+
+def test_similarities_are_exactly_what_retrieval_found_from_either_side(ann_conn, ids):
+    """A pair's similarity must not depend on how it was found: the same value,
+    bit for bit, from retrieval on either side and from `similarities` (a
+    stored pair outside the candidates), or a rescored pair's features differ
+    from the stored ones in the last bits and every pair is rewritten."""
+    conn = ann_conn
+    talents = ids["talent"][:5]
+    vectors = store.vectors(conn, "talent", talents)
+    queries = [vectors[t] for t in talents]
+    found = store.nearest_many(conn, "job", queries, k=40)
+    pairs = [(n, job) for n, answer in enumerate(found) for job, _ in answer]
+    retrieved = [s for answer in found for _, s in answer]
+    assert len(pairs) == 200
+    assert store.similarities(conn, "job", queries, pairs) == retrieved
+    # from the jobs' side: each job's query finds its talents with the same values
+    by_pair = {(talents[n], job): s for (n, job), s in zip(pairs, retrieved, strict=True)}
+    jobs = list(dict.fromkeys(job for _, job in pairs))[:10]
+    job_vectors = store.vectors(conn, "job", jobs)
+    back = store.nearest_many(conn, "talent", [job_vectors[j] for j in jobs], k=60)
+    both = [
+        (s, by_pair[(t, job)])
+        for job, answer in zip(jobs, back, strict=True)
+        for t, s in answer
+        if (t, job) in by_pair
+    ]
+    assert len(both) >= 5
+    assert all(a == b for a, b in both)
+    # numpy's float32 dot product is not the same number for most pairs
+    job_vecs = store.vectors(conn, "job", [job for _, job in pairs])
+    dots = [float(np.dot(job_vecs[job], queries[n])) for n, job in pairs]
+    assert sum(d != s for d, s in zip(dots, retrieved, strict=True)) > len(pairs) // 4
+    # a counterpart without an embedding is None
+    assert store.similarities(conn, "job", queries[:1], [(0, UUID(int=7))]) == [None]

@@ -144,6 +144,18 @@ cross join lateral (
 ) a
 order by q.ord, a.distance + 0, a.id
 
+-- name: similarities
+-- Text similarity of (query vector, counterpart) pairs, written as the ANN
+-- queries write it (1 - the <=> of the stored embedding and the query
+-- vector), so a pair has one similarity whether retrieval found it or it
+-- was stored, and whichever side scored it: a stored pair rescored from the
+-- other side then has the very same features. Each pair names its query
+-- vector by position (1-based); counterparts without an embedding are absent.
+select p.ord, 1 - (e.embedding operator(extensions.<=>) q.v)
+from unnest(%(pair_queries)s::int[], %(ids)s::uuid[]) with ordinality as p (n, id, ord)
+join unnest(%(qs)s::extensions.vector[]) with ordinality as q (v, n) on q.n = p.n
+join {embeddings} e on e.{id_column} = p.id
+
 -- name: exact_nearest
 -- The true k nearest matchable rows (the caller pins a sequential scan).
 select {id_column}, 1 - (embedding operator(extensions.<=>) %(q)s)
