@@ -13,14 +13,19 @@
 -- 3,300 -> 2,000 per talent). The read functions use the same key order, so
 -- their plans are unchanged; each index grows by 16 bytes per row.
 --
--- Rebuilding locks public.matches against writes while it runs (minutes at a
--- million talents): apply it while no worker runs, as any migration here.
-drop index public.matches_talent_rank_idx;
-create index matches_talent_rank_idx
+-- The new indexes are built beside the old ones (CREATE INDEX blocks writes
+-- to public.matches, not reads: minutes at a million talents), then swapped
+-- in by name; only the final drops take the lock that blocks reads, for the
+-- rest of this migration's transaction. Apply it while no worker runs, as
+-- any migration here.
+create index matches_talent_rank_idx_new
   on public.matches (talent_id, score desc, similarity desc nulls last, tiebreak)
   include (job_id);
-
-drop index public.matches_job_rank_idx;
-create index matches_job_rank_idx
+create index matches_job_rank_idx_new
   on public.matches (job_id, score desc, similarity desc nulls last, tiebreak)
   include (talent_id);
+
+drop index public.matches_talent_rank_idx;
+drop index public.matches_job_rank_idx;
+alter index public.matches_talent_rank_idx_new rename to matches_talent_rank_idx;
+alter index public.matches_job_rank_idx_new rename to matches_job_rank_idx;

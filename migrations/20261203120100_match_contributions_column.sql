@@ -10,10 +10,15 @@
 --
 -- Rows written before this migration keep the map inside the explanation
 -- and have no contributions here; the next rematch of either side rewrites
--- them (an activation re-ranks every pair).
+-- them (query stored_pairs_of does not count them as unchanged).
+--
+-- The check is added NOT VALID: every existing row is null, and validating
+-- would scan the whole table under this statement's exclusive lock. It
+-- holds for every row written from now on.
 alter table public.matches
-  add column contributions real[]
-    constraint matches_contributions_count check (cardinality(contributions) <= 500);
+  add column contributions real[],
+  add constraint matches_contributions_count
+    check (cardinality(contributions) <= 500) not valid;
 
 comment on column public.matches.contributions is
   'SHAP contribution of every feature, in the model''s feature order (null for fallback scores).';

@@ -388,6 +388,9 @@ def test_stored_contributions_are_the_models_shap_values_of_the_stored_features(
     with pool.connection() as conn:
         model = ActiveModel().get(conn)
         assert model is not None
+        # the snapshot restored holds the previous model's rows: every row of
+        # this model was written by the batch above
+        assert market["old_version"] != model.version
         rows = conn.execute(
             "select explanation, features, contributions from public.matches"
             " where model_version = %s order by talent_id, job_id",
@@ -405,3 +408,38 @@ def test_stored_contributions_are_the_models_shap_values_of_the_stored_features(
         assert explanation["base_value"] == pytest.approx(attributions.base_value, abs=1e-9)
         total = explanation["base_value"] + sum(contributions)
         assert total == pytest.approx(explanation["raw_score"], abs=1e-4)
+
+
+def test_rows_stored_before_the_contributions_column_are_rewritten(market) -> None:
+    """A row of this model in the old form (contributions in the JSON, none in
+    the column) is not "unchanged": a re-rank rewrites it in today's form."""
+    pool = market["pool"]
+    pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings())
+    talents = market["ids"]["talent"][:6]
+    restore(pool)
+    pipeline.rematch_batch("talent", talents)
+    with pool.connection() as conn:
+        talent = conn.execute(
+            "select talent_id from public.matches where talent_id = any(%s)"
+            " and model_version = %s limit 1",
+            (talents, market["new_version"]),
+        ).fetchone()[0]
+        old_form = conn.execute(
+            "update public.matches set contributions = null,"
+            ' explanation = explanation || \'{"contributions": {"skill_jaccard": 1.0}}\''
+            " where talent_id = %s and source = 'ml' returning job_id",
+            (talent,),
+        ).fetchall()
+    assert old_form
+    again = pipeline.rematch_batch("talent", talents)
+    with pool.connection() as conn:
+        # (a pair with the job whose data cannot be featurised is left alone)
+        rewritten = [r[0] for r in old_form if r[0] != market["bad"]["job"]]
+        left = conn.execute(
+            "select count(*) from public.matches where talent_id = %s and job_id = any(%s)"
+            " and (contributions is null or explanation ? 'contributions')",
+            (talent, rewritten),
+        ).fetchone()[0]
+    assert rewritten and left == 0
+    # the other talents' rows were left as they were
+    assert again.unchanged > 0

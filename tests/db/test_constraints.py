@@ -433,6 +433,18 @@ CHECK_CASES: list[tuple[str, str, Any, str]] = [
         "matches_features_count",
     ),
     (
+        "contributions too many",
+        "public.matches",
+        lambda i: {
+            "talent_id": i["talent"],
+            "job_id": i["job"],
+            "score": 50,
+            "source": "fallback",
+            "contributions": [0.0] * 501,
+        },
+        "matches_contributions_count",
+    ),
+    (
         "similarity above 1",
         "public.matches",
         lambda i: {

@@ -595,5 +595,7 @@ def test_similarities_are_exactly_what_retrieval_found_from_either_side(ann_conn
     job_vecs = store.vectors(conn, "job", [job for _, job in pairs])
     dots = [float(np.dot(job_vecs[job], queries[n])) for n, job in pairs]
     assert sum(d != s for d, s in zip(dots, retrieved, strict=True)) > len(pairs) // 4
-    # a counterpart without an embedding is None
-    assert store.similarities(conn, "job", queries[:1], [(0, UUID(int=7))]) == [None]
+    # any order, gaps included: each answer is its own pair's
+    mixed = [*reversed(pairs[::7]), (2, UUID(int=7)), pairs[0]]
+    expected = [by_pair[(talents[n], job)] for n, job in reversed(pairs[::7])]
+    assert store.similarities(conn, "job", queries, mixed) == [*expected, None, retrieved[0]]

@@ -366,6 +366,8 @@ def test_a_talent_sees_only_their_own_matches(conn, world):
     [
         "select features from public.matches",
         "select explanation from public.matches",
+        # one per feature, distance's among them: as telling as the snapshot
+        "select contributions from public.matches",
         "select actor_user_id from public.match_feedback",
         "select features from public.match_feedback",
     ],

@@ -184,10 +184,12 @@ def test_fallback_rows_carry_reasons_that_speak(market, worker):
     url, talents, _ = market
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "select explanation from public.matches where source = 'fallback'"
+            "select explanation, contributions from public.matches where source = 'fallback'"
         ).fetchall()
     assert rows
-    for (explanation,) in rows:
+    # rule-based scores have no SHAP values
+    assert all(contributions is None for _, contributions in rows)
+    for explanation, _ in rows:
         features = [f["feature"] for f in explanation["top_factors"]]
         assert features, explanation
         # no skills on either side, salaries equal, no preferences: never a reason

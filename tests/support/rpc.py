@@ -206,6 +206,8 @@ def ml_explanation(skills: float, location: float) -> dict[str, Any]:
         ],
         "base_value": 50.0,
         "raw_score": 54.4,
+        # the form rows written before matches.contributions existed still
+        # have: the API must serve none of it
         "contributions": {"required_coverage": 6.1},
     }
 

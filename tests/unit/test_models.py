@@ -6,6 +6,7 @@ DB CHECKs use; a separate DB test binds the constants to the migrations.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -158,6 +159,20 @@ def test_printable_text_holds_no_character_the_single_line_cleaner_drops() -> No
     ]
     assert dropped == []
     assert m.clean_single_line("Senior\x00 data\u2028engineer\t ") == "Senior data engineer"
+
+
+def test_printable_text_has_no_whitespace_but_the_space() -> None:
+    # clean_single_line returns printable text without double, leading or
+    # trailing spaces as it is: only right if the regex's \s could match
+    # nothing else in it
+    others = [
+        hex(cp)
+        for cp in range(0x110000)
+        if chr(cp).isprintable() and chr(cp) != " " and re.fullmatch(r"\s", chr(cp))
+    ]
+    assert others == []
+    for text in ("a  b", " a", "a ", "a b"):
+        assert m.clean_single_line(text) == " ".join(text.split())
 
 
 def test_clean_helpers_are_exported() -> None:

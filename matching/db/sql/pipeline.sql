@@ -58,7 +58,10 @@ select {other_column} from public.matches where {id_column} = %s
 -- The stored pairs of many entities at once, with the model and the feature
 -- vector each was scored with (a bulk re-rank leaves a pair whose model and
 -- features are unchanged as it is): (entity, counterpart, model, features).
-select {id_column}, {other_column}, model_version, features
+-- A model row written before contributions had their own column has no
+-- features here, so it is rewritten in today's form rather than left as is.
+select {id_column}, {other_column}, model_version,
+       case when source = 'ml' and contributions is null then null else features end
 from public.matches where {id_column} = any(%b::uuid[])
 
 -- name: in_market_of
