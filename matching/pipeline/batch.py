@@ -378,7 +378,7 @@ def _explained_rows(
     index = [planned.rows[o] for o in others]
     if not index:
         return {}
-    explanations = MatchExplainer(plan.model).explain(plan.x[index])
+    explanations, contributions = MatchExplainer(plan.model).explain_for_storage(plan.x[index])
     return {
         o: match_row(
             own.orient(entity_id, o),
@@ -387,8 +387,9 @@ def _explained_rows(
             explanation,
             plan.x[g],
             float(plan.semantic[g]),
+            contributions[pos],
         )
-        for o, g, explanation in zip(others, index, explanations, strict=True)
+        for pos, (o, g, explanation) in enumerate(zip(others, index, explanations, strict=True))
     }
 
 

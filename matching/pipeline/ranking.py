@@ -50,7 +50,6 @@ from psycopg_pool import ConnectionPool
 from matching.db.connection import is_transient
 from matching.db.queries import query
 from matching.features.extraction import (
-    FEATURE_NAMES,
     JobFrame,
     TalentFrame,
     extract_pair_features,
@@ -259,8 +258,9 @@ class RankingPipeline:
         keep = sorted(set(best) | {i for i, o in enumerate(open_others) if o in existing_set})
 
         with watch.stage("explain"):
+            contributions: np.ndarray | None = None
             if model is not None:
-                explanations = MatchExplainer(model).explain(x[keep])
+                explanations, contributions = MatchExplainer(model).explain_for_storage(x[keep])
             else:
                 explanations = [fallback[open_others[i]].explanation() for i in keep]
 
@@ -273,6 +273,7 @@ class RankingPipeline:
                     explanations[pos],
                     x[i],
                     float(semantic[i]),
+                    None if contributions is None else contributions[pos],
                 )
                 for pos, i in enumerate(keep)
             ]
@@ -443,6 +444,7 @@ def match_row(
     explanation: MatchExplanation,
     features: np.ndarray,
     similarity: float,
+    contributions: np.ndarray | None,
 ) -> tuple[Any, ...]:
     """One stored pair as `upsert_matches` takes it: (talent, job, score,
     source, model version, explanation as JSON text, features as an array
@@ -453,11 +455,11 @@ def match_row(
     parameter cost more than the statement: pydantic writes the JSON (the
     values `model_dump` gives), and each float is written as the shortest
     repr of its exact double (a float32 feature reads back as that same
-    float32). The contributions go to their own column, in the registry's
-    feature order, not into the explanation's JSON (see the migration
+    float32). `contributions` (the model's SHAP values, registry order, as
+    `MatchExplainer.explain_for_storage` gives them) go to their own column,
+    not into the explanation's JSON (see the migration
     match_contributions_column); fallback scores have none.
     """
-    contributions = explanation.contributions
     return (
         pair[0],
         pair[1],
@@ -466,7 +468,7 @@ def match_row(
         model_version,
         explanation.model_dump_json(exclude_defaults=True, exclude=_NOT_IN_JSON),
         _array_literal(np.asarray(features, dtype=np.float64).tolist()),
-        _array_literal([contributions[name] for name in FEATURE_NAMES]) if contributions else None,
+        None if contributions is None else _array_literal(contributions.tolist()),
         None if math.isnan(similarity) else similarity,
     )
 

@@ -68,7 +68,13 @@ def factor_sentence(
     """
     if values is None:
         values = {name: float(v) for name, v in zip(FEATURE_NAMES, row, strict=True)}
-    text = FEATURES[feature_index].sentence(float(row[feature_index]), values)
+    return _sentence(feature_index, float(row[feature_index]), contribution, values)
+
+
+def _sentence(
+    feature_index: int, value: float, contribution: float, values: dict[str, float]
+) -> str:
+    text = FEATURES[feature_index].sentence(value, values)
     shown = 0.0 if abs(contribution) < 0.05 else contribution  # never "-0.0"
     return f"{shown:+.1f} points: {text}"
 
@@ -104,9 +110,22 @@ class MatchExplainer:
         """One explanation per row of x (explain only rows that will be stored)."""
         x = np.asarray(x, dtype=np.float32)
         att = self.attributions(x)
-        return [
-            build_explanation(x[k], att.contributions[k], att.base_value) for k in range(len(x))
-        ]
+        return build_explanations(x, att.contributions, att.base_value)
+
+    def explain_for_storage(
+        self, x: NDArray[np.floating[Any]]
+    ) -> tuple[list[MatchExplanation], NDArray[np.float64]]:
+        """`explain` as a write stores it: the explanations without the
+        per-feature map (matches.contributions holds it, in registry order)
+        and the contributions (n, N_FEATURES). A bulk re-rank explains tens of
+        thousands of rows; building and validating a 36-key map per row that
+        is then turned back into an array cost a fifth of the explain stage."""
+        x = np.asarray(x, dtype=np.float32)
+        att = self.attributions(x)
+        explained = build_explanations(
+            x, att.contributions, att.base_value, with_contributions=False
+        )
+        return explained, att.contributions
 
 
 def build_explanation(
@@ -114,44 +133,76 @@ def build_explanation(
     contributions: NDArray[np.float64],
     base_value: float,
 ) -> MatchExplanation:
-    """Sub-scores, the top three reasons by |contribution|, and the numbers behind them.
+    """The explanation of one row (see `build_explanations`)."""
+    return build_explanations(
+        np.asarray(features)[np.newaxis, :], np.asarray(contributions)[np.newaxis, :], base_value
+    )[0]
+
+
+def build_explanations(
+    features: NDArray[np.floating[Any]],
+    contributions: NDArray[np.float64],
+    base_value: float,
+    *,
+    with_contributions: bool = True,
+) -> list[MatchExplanation]:
+    """Sub-scores, the top three reasons by |contribution|, and the numbers
+    behind them, for each row of `features` (n, N_FEATURES) and its SHAP
+    `contributions` (n, N_FEATURES).
 
     A reason is a feature that says something about this pair (see
     `Feature.speaks`): indicators, stand-ins for missing data, "no preference"
     values and features silenced by the pair's other values (coverage of a job
     that requires no skills, commute to a remote job) are never shown, and
     neither is a feature that moved the score by less than 0.05 points. The
-    contributions of every feature are kept, so the score still adds up.
+    contributions of every feature are kept (`with_contributions`), so the
+    score still adds up.
+
+    Sorting and sums are done for all rows at once (per row they cost more
+    than the rest): numpy sums each row as it sums a row on its own, so every
+    number equals the one-row computation exactly.
     """
-    values = dict(zip(FEATURE_NAMES, features.tolist(), strict=True))
-    order = np.argsort(-np.abs(contributions), kind="stable")
-    # the first TOP_FACTORS that qualify, best first (a bulk re-rank explains
-    # tens of thousands of rows: stop looking once they are found)
-    top: list[int] = []
-    for i in order.tolist():
-        # sorted by |contribution| (NaN last): none after a small one qualifies
-        if len(top) == TOP_FACTORS or not abs(float(contributions[i])) >= MIN_REASON_POINTS:
-            break
-        if FEATURES[i].speaks(float(features[i]), values):
-            top.append(i)
-    factors = [
-        TopFactor(
-            feature=FEATURE_NAMES[i],
-            contribution=float(contributions[i]),
-            sentence=factor_sentence(i, features, float(contributions[i]), values),
-        )
-        for i in top
+    contributions = np.asarray(contributions, dtype=np.float64)
+    n = len(contributions)
+    if n == 0:
+        return []
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
+    raw = (base_value + contributions.sum(axis=1)).tolist()
+    sums = [
+        (ScoreCategory(c), contributions[:, idx].sum(axis=1).tolist())
+        for c, idx in _CATEGORY_INDEX.items()
     ]
-    raw = float(base_value + contributions.sum())
-    return MatchExplanation(
-        sub_scores={
-            ScoreCategory(c): sub_score(float(contributions[idx].sum()))
-            for c, idx in _CATEGORY_INDEX.items()
-        },
-        top_factors=factors,
-        base_value=float(base_value),
-        raw_score=raw,
-        contributions={
-            name: float(v) for name, v in zip(FEATURE_NAMES, contributions, strict=True)
-        },
-    )
+    rows = np.asarray(features).tolist()
+    weights = contributions.tolist()
+    out: list[MatchExplanation] = []
+    for k in range(n):
+        row, c = rows[k], weights[k]
+        values = dict(zip(FEATURE_NAMES, row, strict=True))
+        # the first TOP_FACTORS that qualify, best first (stop looking once
+        # they are found)
+        top: list[int] = []
+        for i in order[k]:
+            # sorted by |contribution| (NaN last): none after a small one qualifies
+            if len(top) == TOP_FACTORS or not abs(c[i]) >= MIN_REASON_POINTS:
+                break
+            if FEATURES[i].speaks(row[i], values):
+                top.append(i)
+        out.append(
+            MatchExplanation(
+                sub_scores={category: sub_score(s[k]) for category, s in sums},
+                top_factors=[
+                    TopFactor(
+                        feature=FEATURE_NAMES[i],
+                        contribution=c[i],
+                        sentence=_sentence(i, row[i], c[i], values),
+                    )
+                    for i in top
+                ],
+                base_value=float(base_value),
+                raw_score=raw[k],
+                contributions=dict(zip(FEATURE_NAMES, c, strict=True))
+                if with_contributions
+                else {},
+            )
+        )
+    return out
