@@ -39,6 +39,18 @@ _CATEGORY_INDEX = {
 }
 
 
+_ALL = np.arange(N_FEATURES)
+
+
+def _row_sums(matrix: NDArray[np.float64], columns: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Each row's sum over `columns`, added left to right: the same
+    additions in the same order whatever the number of rows."""
+    total = matrix[:, columns[0]].copy()
+    for j in columns[1:]:
+        total += matrix[:, j]
+    return total
+
+
 @dataclass(frozen=True)
 class Attributions:
     """SHAP values of n rows: contributions (n, N_FEATURES) and the base value."""
@@ -159,17 +171,20 @@ def build_explanations(
     score still adds up.
 
     Sorting and sums are done for all rows at once (per row they cost more
-    than the rest): numpy sums each row as it sums a row on its own, so every
-    number equals the one-row computation exactly.
+    than the rest). The sums add column after column (`_row_sums`), so a row's
+    numbers do not depend on which other rows were explained with it: numpy's
+    own `sum(axis=1)` groups the additions differently for one row than for
+    many, and the batch path and the per-entity path must store the same
+    explanation of a pair (tests/db/test_batch_rematch.py).
     """
     contributions = np.asarray(contributions, dtype=np.float64)
     n = len(contributions)
     if n == 0:
         return []
     order = np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
-    raw = (base_value + contributions.sum(axis=1)).tolist()
+    raw = (base_value + _row_sums(contributions, _ALL)).tolist()
     sums = [
-        (ScoreCategory(c), contributions[:, idx].sum(axis=1).tolist())
+        (ScoreCategory(c), _row_sums(contributions, idx).tolist())
         for c, idx in _CATEGORY_INDEX.items()
     ]
     rows = np.asarray(features).tolist()

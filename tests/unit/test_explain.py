@@ -463,3 +463,23 @@ def test_wrong_shapes_are_refused(explainer, shape):
         explainer.attributions(np.zeros(shape, dtype=np.float32))
     with pytest.raises(ValueError, match="must be"):
         explainer.explain(np.zeros(shape, dtype=np.float32))
+
+
+def test_a_rows_explanation_does_not_depend_on_the_rows_explained_with_it(explainer, rows):
+    # the batch path explains many pairs at once, the per-entity path a few:
+    # both must store the same explanation of a pair, to the last bit
+    together = explainer.explain(rows)
+    for k in range(len(rows)):
+        assert explainer.explain(rows[k : k + 1])[0] == together[k]
+    for k in range(0, len(rows), 5):
+        assert explainer.explain(rows[k : k + 5]) == together[k : k + 5]
+
+
+def test_explain_for_storage_is_explain_with_the_contributions_apart(explainer, rows):
+    full = explainer.explain(rows)
+    stored, contributions = explainer.explain_for_storage(rows)
+    assert contributions.shape == (len(rows), N_FEATURES)
+    for k, e in enumerate(full):
+        assert stored[k].contributions == {}
+        assert stored[k] == e.model_copy(update={"contributions": {}})
+        assert list(e.contributions.values()) == contributions[k].tolist()
