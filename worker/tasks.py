@@ -356,7 +356,12 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
     idents = [_parse_uuid(i, "ids") for i in ids]
     rt = get_runtime()
     try:
-        result = rt.pipeline.rematch_batch(side, idents, yield_to=_edits_waiting)
+        # flushed_later: this job's completion (or the re-enqueue of a retry
+        # or of a yielded rest) commits durably after the batch, and a job
+        # whose completion is lost is requeued as stalled
+        result = rt.pipeline.rematch_batch(
+            side, idents, yield_to=_edits_waiting, flushed_later=True
+        )
     except TRANSIENT_ERRORS as exc:
         if attempt + 1 >= rt.settings.retry_max_attempts:
             TASKS.labels(REMATCH_BATCH, "failed").inc()

@@ -172,15 +172,17 @@ class RankingPipeline:
         side: Side | Kind,
         ids: Sequence[UUID],
         yield_to: Callable[[psycopg.Connection], bool] | None = None,
+        *,
+        flushed_later: bool = False,
     ) -> BatchResult:
         """Rematch many entities of `side`, as `rematch` would one after the
         other, with each read, model and SHAP call done once for the batch
         (the bulk re-rank after a model activation; see
-        `matching.pipeline.batch`)."""
+        `matching.pipeline.batch`, also for `flushed_later`)."""
         # imported here: the batch module builds on this one's helpers
         from matching.pipeline.batch import rematch_batch
 
-        return rematch_batch(self, side, list(ids), yield_to)
+        return rematch_batch(self, side, list(ids), yield_to, flushed_later=flushed_later)
 
     def _match(
         self,

@@ -364,8 +364,13 @@ def test_a_whole_re_rank_in_batches_stores_what_entity_by_entity_stores(market, 
     one_by_one = stored_state(pool)
 
     restore(pool)
-    results = {kind: pipeline.rematch_batch(kind, ids) for kind, ids in order}
+    # as the rematch_batch task runs them: commits not waiting for the flush
+    results = {kind: pipeline.rematch_batch(kind, ids, flushed_later=True) for kind, ids in order}
     batched = stored_state(pool)
+    with pool.connection() as conn:
+        # only the write transactions skipped the flush: the session did not
+        setting = conn.execute("select current_setting('synchronous_commit')").fetchone()
+        assert setting == ("on",)
 
     assert batched[1] == one_by_one[1]
     assert batched[0] == one_by_one[0]

@@ -81,6 +81,12 @@ on conflict ({id_column}) do update set
 -- Every stored pair of an entity that left the market.
 delete from public.matches where {id_column} = %s
 
+-- name: commit_without_flush
+-- A bulk write whose caller commits durably afterwards and redoes the work
+-- if that commit is lost (matching.pipeline.batch, `flushed_later`): this
+-- transaction's COMMIT does not wait for the WAL flush.
+select pg_catalog.set_config('synchronous_commit', 'off', true)
+
 -- name: upsert_matches
 -- An entity's stored pairs, one array element per pair, in one statement
 -- (one plan and one executor run instead of one per pair); a pair has one
