@@ -173,23 +173,29 @@ select currency, units_per_usd from matching.fx_rates
 
 -- name: talent_frame
 -- Talents in the order of the ids given; enum ordinals and bitmasks are
--- computed here (Postgres knows the enum order).
+-- computed here (Postgres knows the enum order). Each enum_range is a
+-- scalar subquery, so it runs once per statement (an InitPlan) instead of
+-- once per row and element: a bulk re-rank loads thousands of rows per batch
+-- (2,000 talents: 84 -> 27 ms).
 select t.id,
-       array_position(enum_range(null::public.experience_level), t.experience_level) - 1
-         as level,
+       array_position((select enum_range(null::public.experience_level)), t.experience_level)
+         - 1 as level,
        t.years_experience::float8 as years,
        t.latitude as lat,
        t.longitude as lon,
        t.timezone,
-       array_position(enum_range(null::public.remote_preference), t.remote_preference) - 1
-         as remote_preference,
+       array_position((select enum_range(null::public.remote_preference)), t.remote_preference)
+         - 1 as remote_preference,
        t.salary_min, t.salary_max, t.salary_currency,
-       (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.industry), x)
-          - 1)), 0) from unnest(t.preferred_industries) x) as preferred_industries,
-       (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.company_size), x)
-          - 1)), 0) from unnest(t.preferred_company_sizes) x) as preferred_sizes,
-       (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.work_style), x)
-          - 1)), 0) from unnest(t.work_styles) x) as work_styles
+       (select coalesce(bit_or(1::bigint
+                  << (array_position((select enum_range(null::public.industry)), x) - 1)), 0)
+        from unnest(t.preferred_industries) x) as preferred_industries,
+       (select coalesce(bit_or(1::bigint
+                  << (array_position((select enum_range(null::public.company_size)), x) - 1)), 0)
+        from unnest(t.preferred_company_sizes) x) as preferred_sizes,
+       (select coalesce(bit_or(1::bigint
+                  << (array_position((select enum_range(null::public.work_style)), x) - 1)), 0)
+        from unnest(t.work_styles) x) as work_styles
 from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.talents t on t.id = i.id
 order by i.ord
@@ -203,22 +209,24 @@ join public.talent_skills ts on ts.talent_id = i.id
 order by i.ord, ts.skill_id
 
 -- name: job_frame
--- Jobs (with their company's culture fields) in the order of the ids given.
+-- Jobs (with their company's culture fields) in the order of the ids given;
+-- enum_range once per statement, as in talent_frame.
 select j.id,
-       array_position(enum_range(null::public.experience_level), j.experience_level) - 1
-         as level,
+       array_position((select enum_range(null::public.experience_level)), j.experience_level)
+         - 1 as level,
        j.min_years::float8 as min_years,
        j.max_years::float8 as max_years,
        j.latitude as lat,
        j.longitude as lon,
        j.timezone,
-       array_position(enum_range(null::public.remote_policy), j.remote_policy) - 1
-         as remote_policy,
+       array_position((select enum_range(null::public.remote_policy)), j.remote_policy)
+         - 1 as remote_policy,
        j.salary_min, j.salary_max, j.salary_currency,
-       array_position(enum_range(null::public.industry), c.industry) - 1 as industry,
-       array_position(enum_range(null::public.company_size), c.size) - 1 as company_size,
-       (select coalesce(bit_or(1::bigint << (array_position(enum_range(null::public.work_style), x)
-          - 1)), 0) from unnest(c.work_styles) x) as work_styles
+       array_position((select enum_range(null::public.industry)), c.industry) - 1 as industry,
+       array_position((select enum_range(null::public.company_size)), c.size) - 1 as company_size,
+       (select coalesce(bit_or(1::bigint
+                  << (array_position((select enum_range(null::public.work_style)), x) - 1)), 0)
+        from unnest(c.work_styles) x) as work_styles
 from unnest(%b::uuid[]) with ordinality as i (id, ord)
 join public.jobs j on j.id = i.id
 join public.companies c on c.id = j.company_id
