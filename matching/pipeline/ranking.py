@@ -48,6 +48,7 @@ from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
+from matching.db.float4 import Float4Rows
 from matching.db.queries import query
 from matching.features.extraction import (
     JobFrame,
@@ -402,9 +403,18 @@ def rank_order(
     """Row indices best first: score, then text similarity (unknown last), then
     the pair's hash, the order the read functions serve."""
     sim = np.where(np.isnan(similarity), -np.inf, similarity)
-    ties = np.array([pair_tiebreak(t, j) for t, j in pairs], dtype=np.int64)
     # float32 like the stored columns (real), so the order here is the order served
-    return np.lexsort((ties, -sim.astype(np.float32), -scores.astype(np.float32)))
+    by_score, by_sim = -scores.astype(np.float32), -sim.astype(np.float32)
+    order = np.lexsort((by_sim, by_score))
+    # the pair's hash (an md5 each) only where it decides something: for the
+    # pairs tied with a neighbour on score and similarity
+    tied = (by_score[order][1:] == by_score[order][:-1]) & (by_sim[order][1:] == by_sim[order][:-1])
+    if not tied.any():
+        return order
+    ties = np.zeros(len(pairs), dtype=np.int64)
+    for k in np.union1d(order[1:][tied], order[:-1][tied]).tolist():
+        ties[k] = pair_tiebreak(*pairs[k])
+    return np.lexsort((ties, by_sim, by_score))
 
 
 # Bounded lists. A pair may stay while it ranks in the top n of its talent's
@@ -449,18 +459,16 @@ def match_row(
     contributions: np.ndarray | None,
 ) -> tuple[Any, ...]:
     """One stored pair as `upsert_matches` takes it: (talent, job, score,
-    source, model version, explanation as JSON text, features as an array
-    literal, contributions as an array literal or None, similarity or None
-    when unknown).
+    source, model version, explanation as JSON text, features, contributions
+    or None, similarity or None when unknown).
 
-    Text, because adapting a nested dict and a list of floats parameter by
-    parameter cost more than the statement: pydantic writes the JSON (the
-    values `model_dump` gives), and each float is written as the shortest
-    repr of its exact double (a float32 feature reads back as that same
-    float32). `contributions` (the model's SHAP values, registry order, as
-    `MatchExplainer.explain_for_storage` gives them) go to their own column,
-    not into the explanation's JSON (see the migration
-    match_contributions_column); fallback scores have none.
+    The JSON is text, because adapting a nested dict parameter by parameter
+    cost more than the statement: pydantic writes it (the values `model_dump`
+    gives). Features and `contributions` (the model's SHAP values, registry
+    order, as `MatchExplainer.explain_for_storage` gives them) are sent as
+    float32 (`matching.db.float4`), the precision of the `real[]` columns.
+    Contributions go to their own column, not into the explanation's JSON
+    (see the migration match_contributions_column); fallback scores have none.
     """
     return (
         pair[0],
@@ -469,18 +477,14 @@ def match_row(
         "ml" if model_version is not None else "fallback",
         model_version,
         explanation.model_dump_json(exclude_defaults=True, exclude=_NOT_IN_JSON),
-        _array_literal(np.asarray(features, dtype=np.float64).tolist()),
-        None if contributions is None else _array_literal(contributions.tolist()),
+        features,
+        contributions,
         None if math.isnan(similarity) else similarity,
     )
 
 
 #: explanation fields stored in columns of their own
 _NOT_IN_JSON = {"contributions"}
-
-
-def _array_literal(values: list[float]) -> str:
-    return "{" + ",".join(map(repr, values)) + "}"
 
 
 def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -490,6 +494,11 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
     t, j, scores, sources, versions, explanations, features, contributions, similarity = zip(
         *rows, strict=True
     )
+    x = np.asarray(features, dtype=np.float32)
+    has = [c is not None for c in contributions]
+    # a placeholder row where there are none (the query stores null there)
+    placeholder = np.zeros(x.shape[1], dtype=np.float32)
+    c = np.asarray([placeholder if c is None else c for c in contributions], dtype=np.float32)
     conn.execute(
         query("upsert_matches"),
         {
@@ -500,8 +509,10 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
             "versions": list(versions),
             # bytes: sent in binary (see the query)
             "explanations": [e.encode() for e in explanations],
-            "features": [f.encode() for f in features],
-            "contributions": [None if c is None else c.encode() for c in contributions],
+            "features": Float4Rows(x),
+            "contributions": Float4Rows(c),
+            "width": x.shape[1],
+            "has_contributions": has,
             "similarities": list(similarity),
         },
     )

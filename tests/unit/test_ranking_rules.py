@@ -38,6 +38,25 @@ def test_ties_go_to_text_similarity_then_the_pair_hash_never_the_id():
     assert rest != by_id
 
 
+def test_the_order_is_score_similarity_hash_with_hashes_computed_only_for_ties():
+    # rank_order hashes only the pairs tied on score and similarity: its
+    # order must be the full three-key order, ties or not, NaN and -0.0 included
+    rng = np.random.default_rng(5)
+    talent = _ids(1, 3)[0]
+    for n, levels in [(1, 1), (2, 1), (60, 3), (300, 40), (300, 10_000)]:
+        jobs = _ids(n, n + levels)
+        pairs = [(talent, j) for j in jobs]
+        scores = np.round(rng.integers(0, levels, n) * 0.5, 2)
+        scores[rng.random(n) < 0.1] = 0.0
+        similarity = np.round(rng.integers(0, 4, n) * 0.25 - 0.5, 2)
+        similarity[rng.random(n) < 0.1] = np.nan
+        similarity[rng.random(n) < 0.1] = -0.0
+        sim = np.where(np.isnan(similarity), -np.inf, similarity)
+        ties = np.array([pair_tiebreak(t, j) for t, j in pairs], dtype=np.int64)
+        full = np.lexsort((ties, -sim.astype(np.float32), -scores.astype(np.float32)))
+        assert rank_order(scores, similarity, pairs).tolist() == full.tolist()
+
+
 def test_pair_hash_is_stable_and_depends_on_both_sides():
     t, j = uuid.UUID(int=1), uuid.UUID(int=2)
     assert pair_tiebreak(t, j) == pair_tiebreak(t, j)

@@ -90,22 +90,28 @@ select pg_catalog.set_config('synchronous_commit', 'off', true)
 -- name: upsert_matches
 -- An entity's stored pairs, one array element per pair, in one statement
 -- (one plan and one executor run instead of one per pair); a pair has one
--- row whichever side wrote it. Explanations arrive as JSON text, feature
--- vectors and contributions as array literals
--- (matching.pipeline.ranking.match_row), all as UTF-8 bytes: bytea arrays
--- travel in binary, where a text array would be escaped quote by quote on
--- the client. A null literal (fallback scores) stores null.
+-- row whichever side wrote it. Explanations arrive as JSON text in UTF-8
+-- bytes (bytea arrays travel in binary, where a text array would be escaped
+-- quote by quote on the client). Feature vectors and contributions arrive as
+-- one flat real[] each, %(width)s values per pair in pair order
+-- (matching.db.float4.Float4Rows): pair n (1-based) is the slice
+-- [(n - 1) * width + 1, n * width]. A pair without contributions (fallback
+-- scores) has a placeholder slice and stores null.
 insert into public.matches (talent_id, job_id, score, source, model_version,
                             explanation, features, contributions, similarity, computed_at)
 select r.talent_id, r.job_id, r.score, r.source::public.match_source, r.model_version,
        pg_catalog.convert_from(r.explanation, 'UTF8')::jsonb,
-       pg_catalog.convert_from(r.features, 'UTF8')::real[],
-       pg_catalog.convert_from(r.contributions, 'UTF8')::real[], r.similarity, now()
+       (%(features)b::real[])[(r.n - 1) * %(width)s + 1 : r.n * %(width)s],
+       case when r.has_contributions
+         then (%(contributions)b::real[])[(r.n - 1) * %(width)s + 1 : r.n * %(width)s]
+       end,
+       r.similarity, now()
 from unnest(%(talent_ids)b::uuid[], %(job_ids)b::uuid[], %(scores)b::real[],
             %(sources)b::text[], %(versions)b::text[], %(explanations)b::bytea[],
-            %(features)b::bytea[], %(contributions)b::bytea[], %(similarities)b::real[])
-  as r (talent_id, job_id, score, source, model_version, explanation, features,
-        contributions, similarity)
+            %(has_contributions)b::boolean[], %(similarities)b::real[])
+  with ordinality
+  as r (talent_id, job_id, score, source, model_version, explanation, has_contributions,
+        similarity, n)
 on conflict (talent_id, job_id) do update set
   score = excluded.score, source = excluded.source,
   model_version = excluded.model_version, explanation = excluded.explanation,
