@@ -7,6 +7,12 @@ psycopg's own list dumper still walks the floats one by one. `Float4Rows`
 builds the binary array format with numpy in one pass, and the query slices
 each row back out (query upsert_matches): the values Postgres stores are the
 float32 values of the matrix, bit for bit.
+
+float64 values (SHAP contributions) are rounded to float32 by numpy, where
+the array literals had Postgres round their shortest decimal form: the two
+can differ only at an exact float32 midpoint (none in 300,000 contributions
+tried). A value beyond float32's range would be stored as infinity instead
+of being refused; no feature or contribution comes near 3.4e38.
 """
 
 from __future__ import annotations
@@ -59,6 +65,13 @@ class Float4RowsDumper(Dumper):
         elements["length"] = 4
         elements["value"] = flat
         return header + elements.tobytes()
+
+
+def register_float4_rows(conn: psycopg.Connection[Any]) -> None:
+    """Let `conn` send `Float4Rows`. A connection copies the global adapters
+    when it opens, so one opened before this module was imported would not
+    know the type: the writer registers it on the connection it uses."""
+    conn.adapters.register_dumper(Float4Rows, Float4RowsDumper)
 
 
 psycopg.adapters.register_dumper(Float4Rows, Float4RowsDumper)

@@ -194,16 +194,18 @@ def rematch_batch(
     `BatchResult.deferred` (the caller re-queues them), so an edit waits for
     one entity's write rather than for the whole batch.
 
-    `flushed_later`: the caller commits something durably after the batch
-    and redoes the whole batch if that commit is lost (a queue job's
-    completion: a job left `doing` by a crash is requeued). The entities'
-    write transactions then commit with `synchronous_commit = off`: they do
-    not wait for their WAL to reach disk, which costs ~3 ms per entity. A
-    server crash can lose the last of them, but only together with the
-    caller's later commit: a synchronous commit flushes the WAL up to its own
-    record, so every earlier commit of the server is durable once it is. An
-    entity the batch hands back to the per-entity path commits synchronously,
-    as `rematch` always does.
+    `flushed_later`: the caller redoes the whole batch when this call
+    raises (the rematch_batch task re-enqueues it). The entities' write
+    transactions then commit with `synchronous_commit = off`: they do not
+    wait for their WAL to reach disk (~1-3 ms each, by disk). Before the
+    batch returns, yielded or not, one synchronous commit on the same
+    connection (query flush_commits) flushes them all: a commit flushes the
+    WAL up to its own record. If the server crashed and restarted in
+    between, that commit fails with the connection, the call raises, and
+    the batch is redone; the caller's own later commits (a job's completion,
+    on other connections) cannot stand in for it, as they could land on the
+    restarted server. Entities handed to the per-entity path commit
+    synchronously, as `rematch` always does.
     """
     own = side_of(side)
     wanted = list(dict.fromkeys(ids))
@@ -230,6 +232,8 @@ def rematch_batch(
                     entities=len(wanted),
                     error=f"{type(exc).__name__}: {exc}"[:500],
                 )
+        #: the entities whose writes committed without the flush
+        unflushed: list[UUID] = []
         for k, entity_id in enumerate(wanted):
             if k and yield_to is not None and yield_to(conn):
                 out.deferred = wanted[k:]
@@ -262,7 +266,7 @@ def rematch_batch(
                         _single(pipeline, conn, own, entity_id, out)
                     continue
                 with watch.stage("write"):
-                    _write(
+                    wrote = _write(
                         pipeline,
                         conn,
                         own,
@@ -274,6 +278,11 @@ def rematch_batch(
                         out,
                         flushed_later=flushed_later,
                     )
+                if wrote and flushed_later:
+                    unflushed.append(entity_id)
+        if unflushed:
+            with watch.stage("write"), conn.transaction():
+                conn.execute(query("flush_commits").format(**own.identifiers()), (unflushed,))
     out.timings = watch.timings
     _log(pipeline, out)
     return out
@@ -439,7 +448,7 @@ def _write(
     out: BatchResult,
     *,
     flushed_later: bool,
-) -> None:
+) -> bool:
     """One entity's write: `_write_matches` with the rows `_match` would write
     now, behind the version check (see the module docstring). Pipelined: the
     check and the stored pairs in one round trip, the write and COMMIT in another.
@@ -449,7 +458,8 @@ def _write(
     unchanged row moves nothing, and before this write every stored pair was
     in one side's best (the bounded-list rule every write keeps), so the
     stored rows end as `_write_matches` would leave them; only `computed_at`
-    of those pairs stays at the earlier write's time.
+    of those pairs stays at the earlier write's time. Returns whether it wrote
+    (committed this entity's rows and mark).
     """
     ids = own.identifiers()
     n = pipeline.settings.stored_matches
@@ -509,6 +519,7 @@ def _write(
         # timings are the batch's, in its own "rematch_batch" event)
         pipeline._log(result)
         out.results.append(result)
+    return verdict == "matched"
 
 
 def _remove(

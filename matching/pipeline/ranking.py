@@ -48,7 +48,7 @@ from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from matching.db.connection import is_transient
-from matching.db.float4 import Float4Rows
+from matching.db.float4 import Float4Rows, register_float4_rows
 from matching.db.queries import query
 from matching.features.extraction import (
     JobFrame,
@@ -397,6 +397,14 @@ def pair_tiebreak(talent_id: UUID, job_id: UUID) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _same(sorted_keys: np.ndarray) -> np.ndarray:
+    """Whether each key equals the one before it (NaN equal to NaN, as a
+    sort puts them together)."""
+    a, b = sorted_keys[1:], sorted_keys[:-1]
+    same: np.ndarray = (a == b) | (np.isnan(a) & np.isnan(b))
+    return same
+
+
 def rank_order(
     scores: np.ndarray, similarity: np.ndarray, pairs: Sequence[tuple[UUID, UUID]]
 ) -> np.ndarray:
@@ -408,7 +416,7 @@ def rank_order(
     order = np.lexsort((by_sim, by_score))
     # the pair's hash (an md5 each) only where it decides something: for the
     # pairs tied with a neighbour on score and similarity
-    tied = (by_score[order][1:] == by_score[order][:-1]) & (by_sim[order][1:] == by_sim[order][:-1])
+    tied = _same(by_score[order]) & _same(by_sim[order])
     if not tied.any():
         return order
     ties = np.zeros(len(pairs), dtype=np.int64)
@@ -496,9 +504,16 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
     )
     x = np.asarray(features, dtype=np.float32)
     has = [c is not None for c in contributions]
-    # a placeholder row where there are none (the query stores null there)
-    placeholder = np.zeros(x.shape[1], dtype=np.float32)
-    c = np.asarray([placeholder if c is None else c for c in contributions], dtype=np.float32)
+    if any(has):
+        # a placeholder row where there are none (the query stores null there)
+        placeholder = np.zeros(x.shape[1], dtype=np.float32)
+        c = np.asarray([placeholder if c is None else c for c in contributions], np.float32)
+    else:
+        c = np.zeros((0, x.shape[1]), dtype=np.float32)  # never read
+    if x.ndim != 2 or (any(has) and c.shape != x.shape):
+        # the query slices both arrays by one width
+        raise ValueError(f"features {x.shape} and contributions {c.shape} must be (n, width)")
+    register_float4_rows(conn)
     conn.execute(
         query("upsert_matches"),
         {

@@ -43,11 +43,33 @@ _ALL = np.arange(N_FEATURES)
 
 
 def _row_sums(matrix: NDArray[np.float64], columns: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Each row's sum over `columns`, added left to right: the same
-    additions in the same order whatever the number of rows."""
-    total = matrix[:, columns[0]].copy()
-    for j in columns[1:]:
-        total += matrix[:, j]
+    """Each row's sum over `columns`, exactly as numpy sums that row on its
+    own (`row[columns].sum()`), whatever the number of rows.
+
+    numpy's `sum(axis=1)` groups the additions differently for one row than
+    for many, so it cannot be used; and rows stored before explanations
+    were built a batch at a time were summed one by one, which a pair left
+    unchanged keeps. numpy's pairwise sum of up to 128 values: below 8,
+    added one by one to 0; otherwise eight running sums combined as
+    ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the leftover
+    values one by one (tests/unit/test_explain.py checks it against numpy).
+    """
+    values = [matrix[:, j] for j in columns]
+    if len(values) > 128:
+        raise ValueError("more than 128 columns: numpy would split the sum in halves")
+    if len(values) < 8:
+        total = np.zeros(len(matrix))
+        for column in values:
+            total = total + column
+        return total
+    r = [c.copy() for c in values[:8]]
+    whole = len(values) - len(values) % 8
+    for start in range(8, whole, 8):
+        for j in range(8):
+            r[j] += values[start + j]
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for column in values[whole:]:
+        total = total + column
     return total
 
 
@@ -171,11 +193,10 @@ def build_explanations(
     score still adds up.
 
     Sorting and sums are done for all rows at once (per row they cost more
-    than the rest). The sums add column after column (`_row_sums`), so a row's
-    numbers do not depend on which other rows were explained with it: numpy's
-    own `sum(axis=1)` groups the additions differently for one row than for
-    many, and the batch path and the per-entity path must store the same
-    explanation of a pair (tests/db/test_batch_rematch.py).
+    than the rest). The sums are numpy's one-row sums (`_row_sums`), so a
+    row's numbers do not depend on which other rows were explained with it:
+    the batch path and the per-entity path store the same explanation of a
+    pair (tests/db/test_batch_rematch.py).
     """
     contributions = np.asarray(contributions, dtype=np.float64)
     n = len(contributions)

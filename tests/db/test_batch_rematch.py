@@ -381,6 +381,50 @@ def test_a_whole_re_rank_in_batches_stores_what_entity_by_entity_stores(market, 
     assert results["job"].unchanged > job_stored / 2
 
 
+@pytest.mark.parametrize("flushed_later", [True, False])
+def test_bulk_writes_skip_the_flush_and_one_synchronous_commit_flushes_them(
+    market, db_url, flushed_later
+) -> None:
+    """With `flushed_later` (the rematch_batch task), each entity's write
+    commits without waiting for the WAL flush, and the batch's last
+    statement is a synchronous commit that writes WAL on the same connection
+    (query flush_commits), which flushes them all; without it, neither."""
+    sent: list[str] = []
+
+    class Recording(psycopg.Connection):
+        def execute(self, statement, params=None, **kwargs):  # type: ignore[no-untyped-def]
+            text = statement if isinstance(statement, str) else statement.as_string(self)
+            sent.append(text)
+            return super().execute(statement, params, **kwargs)
+
+    restore(market["pool"])
+    with ConnectionPool(
+        db_url,
+        connection_class=Recording,
+        min_size=1,
+        max_size=1,
+        kwargs={"autocommit": True},
+        open=True,
+    ) as pool:
+        pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings(8, 4))
+        ids = market["ids"]["talent"]
+        result = pipeline.rematch_batch("talent", ids, flushed_later=flushed_later)
+        with pool.connection() as conn:
+            # only the write transactions skipped the flush: the session did not
+            setting = conn.execute("select current_setting('synchronous_commit')").fetchone()
+            assert setting == ("on",)
+    skipped = [k for k, text in enumerate(sent) if "'synchronous_commit', 'off'" in text]
+    flushes = [k for k, text in enumerate(sent) if "set marked_at = marked_at" in text]
+    written = sum(r.outcome == "matched" for r in result.results) - (result.single - 1)
+    if flushed_later:
+        assert len(skipped) == written > 0
+        assert len(flushes) == 1 and flushes[0] > skipped[-1]
+        # the flush is the batch's last statement (the check above follows it)
+        assert flushes[0] == len(sent) - 2
+    else:
+        assert skipped == [] and flushes == []
+
+
 def test_stored_contributions_are_the_models_shap_values_of_the_stored_features(market) -> None:
     """Every ml row can be checked from the row and its model alone: the
     contributions column (float4, registry order) is the model's TreeSHAP of

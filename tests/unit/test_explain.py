@@ -27,6 +27,7 @@ from matching.scoring.explain import (
     SUB_SCORE_SCALE,
     TOP_FACTORS,
     MatchExplainer,
+    _row_sums,
     build_explanation,
     factor_sentence,
     sub_score,
@@ -483,3 +484,22 @@ def test_explain_for_storage_is_explain_with_the_contributions_apart(explainer, 
         assert stored[k].contributions == {}
         assert stored[k] == e.model_copy(update={"contributions": {}})
         assert list(e.contributions.values()) == contributions[k].tolist()
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 8, 9, 16, 17, 36, 100])
+def test_row_sums_are_numpys_sums_of_each_row_alone(width):
+    # stored explanations were summed one row at a time; a pair left
+    # unchanged keeps its row, so the batch must sum the very same way
+    rng = np.random.default_rng(width)
+    m = rng.standard_normal((500, width)) * 10 ** rng.uniform(-6, 3, (500, width))
+    columns = np.arange(width)
+    expected = [m[k, columns].sum() for k in range(len(m))]
+    assert _row_sums(m, columns).tolist() == [float(v) for v in expected]
+    some = rng.permutation(width)[: max(1, width // 2)]
+    assert _row_sums(m, some).tolist() == [float(m[k, some].sum()) for k in range(len(m))]
+
+
+def test_raw_score_is_the_base_plus_numpys_sum_of_the_row(explainer, rows):
+    att = explainer.attributions(rows)
+    for k, e in enumerate(explainer.explain(rows)):
+        assert e.raw_score == float(att.base_value + att.contributions[k].sum())

@@ -87,6 +87,15 @@ delete from public.matches where {id_column} = %s
 -- transaction's COMMIT does not wait for the WAL flush.
 select pg_catalog.set_config('synchronous_commit', 'off', true)
 
+-- name: flush_commits
+-- Ends a bulk re-rank whose writes committed without the flush (see
+-- commit_without_flush): committed synchronously on the same connection, a
+-- transaction that writes WAL flushes every earlier commit of that server,
+-- and if the server restarted since, this fails and the batch is redone. It
+-- rewrites the written entities' rematch marks as they are: a transaction
+-- that writes nothing commits without a flush.
+update {marks} set marked_at = marked_at where {id_column} = any(%s)
+
 -- name: upsert_matches
 -- An entity's stored pairs, one array element per pair, in one statement
 -- (one plan and one executor run instead of one per pair); a pair has one
