@@ -48,6 +48,7 @@ the edit (its data version was never marked).
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +64,7 @@ from psycopg import sql
 from matching.db.connection import TRANSIENT_ERRORS
 from matching.db.queries import query
 from matching.observability import REMATCH_BATCH_SECONDS, REMATCH_SECONDS, STAGE_SECONDS, TASKS
+from matching.pipeline.batch import Carry
 from matching.pipeline.ranking import RematchResult
 from matching.retrieval import store as embedding_store
 from matching.side import JOB, REMATCH_QUEUE, TALENT, Kind, Side, side_of
@@ -336,6 +338,34 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     log.info("rematch_all_batch", kind=kind, entities=len(ids), batches_queued=queued)
 
 
+#: plans of batches this worker handed back, by (kind, ids): the worker that
+#: yielded usually runs the rest itself, right after the edit (another
+#: worker taking it recomputes it). A few, for a minute at most.
+_CARRIED: dict[tuple[str, tuple[UUID, ...]], tuple[float, Carry]] = {}
+_CARRIED_LOCK = threading.Lock()
+CARRY_SECONDS = 60.0
+CARRY_MAX = 4
+
+
+def _keep_carry(carry: Carry) -> None:
+    now = time.monotonic()
+    with _CARRIED_LOCK:
+        for key, (at, _) in list(_CARRIED.items()):
+            if now - at > CARRY_SECONDS:
+                del _CARRIED[key]
+        while len(_CARRIED) >= CARRY_MAX:
+            del _CARRIED[next(iter(_CARRIED))]  # the oldest
+        _CARRIED[(carry.kind, tuple(carry.ids))] = (now, carry)
+
+
+def _take_carry(kind: str, ids: list[UUID]) -> Carry | None:
+    with _CARRIED_LOCK:
+        found = _CARRIED.pop((kind, tuple(ids)), None)
+    if found is None or time.monotonic() - found[0] > CARRY_SECONDS:
+        return None
+    return found[1]
+
+
 def _edits_waiting(conn: psycopg.Connection) -> bool:
     """Whether an edit's rematch waits on the rematch queue (query edits_waiting)."""
     row = conn.execute(
@@ -360,7 +390,11 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
         # or of a yielded rest) commits durably after the batch, and a job
         # whose completion is lost is requeued as stalled
         result = rt.pipeline.rematch_batch(
-            side, idents, yield_to=_edits_waiting, flushed_later=True
+            side,
+            idents,
+            yield_to=_edits_waiting,
+            flushed_later=True,
+            resume=_take_carry(side.kind, idents),
         )
     except TRANSIENT_ERRORS as exc:
         if attempt + 1 >= rt.settings.retry_max_attempts:
@@ -386,6 +420,8 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
         # handed back behind the waiting edit(s), at the same bulk priority
         with rt.pool.connection() as conn:
             enqueue_batches(conn, side, result.deferred, len(result.deferred))
+        if result.carry is not None:
+            _keep_carry(result.carry)
         log.info("rematch_batch_yielded", kind=kind, deferred=len(result.deferred))
     TASKS.labels(REMATCH_BATCH, "ok").inc()
     outcomes: dict[str, int] = {}

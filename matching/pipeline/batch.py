@@ -96,6 +96,11 @@ class BatchResult:
     deferred: list[UUID] = field(default_factory=list)
     #: stored pairs left as they were (same model, same features)
     unchanged: int = 0
+    #: what the batch computed for `deferred`, for the call that runs them
+    #: (`rematch_batch(..., resume=carry)`); None when it did not yield
+    carry: Carry | None = None
+    #: whether this batch ran on a carried plan instead of computing its own
+    resumed: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -148,6 +153,31 @@ class _Plan:
     x: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     semantic: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: the fx rates the frames were converted with
+    fx: dict[str, float] = field(default_factory=dict)
+    #: (in market, version) of every counterpart read, taken before their
+    #: frames; only when the batch may yield (to validate a carried plan)
+    counterparts: dict[UUID, EntityState] | None = None
+
+
+@dataclass
+class Carry:
+    """A yielded batch's reads and scores for the entities it handed back.
+
+    A yield throws away the plan of the entities not yet written, often
+    most of the batch: a job's batch spends ~0.3 s planning and edits arrive
+    every few tenths of a second. The worker that yielded usually runs the
+    rest itself right after the edit, and hands this back. The rest then
+    runs as the first batch would have gone on had it not yielded: with the
+    reads it made at its start. It is used only if nothing it read about the
+    counterparts has moved since (see `_carry_holds`); each write still
+    re-checks its own entity's version and stored pairs, as always.
+    """
+
+    kind: Kind
+    ids: list[UUID]
+    plan: _Plan
+    states: dict[UUID, EntityState]
 
 
 def _states(conn: psycopg.Connection, own: Side, ids: list[UUID]) -> dict[UUID, EntityState]:
@@ -186,13 +216,17 @@ def rematch_batch(
     yield_to: Callable[[psycopg.Connection], bool] | None = None,
     *,
     flushed_later: bool = False,
+    resume: Carry | None = None,
 ) -> BatchResult:
     """Rematch `ids` (of `side`) as `pipeline.rematch` would, one after the other.
 
     `yield_to(conn)` is asked before each entity's write but the first: when
     it says yes, the batch stops there and lists the rest in
     `BatchResult.deferred` (the caller re-queues them), so an edit waits for
-    one entity's write rather than for the whole batch.
+    one entity's write rather than for the whole batch. What it had computed
+    for them is `BatchResult.carry`; passed back as `resume` with exactly
+    those ids, it spares the rest's batch its reads and scoring when it
+    still holds (see `Carry`), and is ignored otherwise.
 
     `flushed_later`: the caller redoes the whole batch when this call
     raises (the rematch_batch task re-enqueues it). The entities' write
@@ -212,15 +246,20 @@ def rematch_batch(
     watch = Stopwatch()
     out = BatchResult(kind=own.kind)
     with pipeline.pool.connection() as conn:
-        with watch.stage("load"):
-            model = pipeline.active_model.get(conn)
-            states = _states(conn, own, wanted) if model is not None and wanted else {}
         plan: _Plan | None = None
-        if model is not None:
+        if resume is not None and resume.kind == own.kind and resume.ids == wanted:
+            with watch.stage("load"):
+                if _carry_holds(pipeline, conn, own, resume):
+                    plan, states, out.resumed = resume.plan, resume.states, True
+        if plan is None:
+            with watch.stage("load"):
+                model = pipeline.active_model.get(conn)
+                states = _states(conn, own, wanted) if model is not None and wanted else {}
+        if plan is None and model is not None:
             # without a model the SQL fallback scores: entity by entity
             live = [i for i in wanted if i in states and states[i].in_market]
             try:
-                plan = _plan(pipeline, conn, own, live, model, watch)
+                plan = _plan(pipeline, conn, own, live, model, watch, track=yield_to is not None)
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -237,6 +276,8 @@ def rematch_batch(
         for k, entity_id in enumerate(wanted):
             if k and yield_to is not None and yield_to(conn):
                 out.deferred = wanted[k:]
+                if plan is not None and plan.counterparts is not None:
+                    out.carry = Carry(own.kind, out.deferred, plan, states)
                 break
             state = states.get(entity_id)
             if plan is None or entity_id in plan.single:
@@ -295,9 +336,13 @@ def _plan(
     live: list[UUID],
     model: MatchingModel,
     watch: Stopwatch,
+    *,
+    track: bool = False,
 ) -> _Plan:
     """Everything but the writes, for the in-market entities `live` (see the
-    module docstring): the steps of `RankingPipeline._match`, each once."""
+    module docstring): the steps of `RankingPipeline._match`, each once.
+    `track`: also read the counterparts' versions, which a `Carry` of this
+    plan is checked against."""
     s = pipeline.settings
     other = own.counterpart
     single: set[UUID] = set()
@@ -321,6 +366,8 @@ def _plan(
         similarity = {i: dict(nearest[n]) for n, i in enumerate(live)}
         others_of = {i: list(dict.fromkeys(candidates_of[i] + existing[i])) for i in live}
         union = list(dict.fromkeys(o for i in live for o in others_of[i]))
+        # before the frames: a change after this read shows as a new version
+        counterparts = _states(conn, other, union) if track else None
         open_set = set(_in_market(conn, other, union))
         # a stored counterpart outside the candidates: computed as retrieval
         # computes it, as `_match` does (see `embedding_store.similarities`)
@@ -387,7 +434,36 @@ def _plan(
                 candidates=len(candidates_of[i]),
                 skipped={o: skipped[o] for o in others_of[i] if o in skipped},
             )
-    return _Plan(planned=planned, single=single, model=model, x=x, scores=scores, semantic=semantic)
+    return _Plan(
+        planned=planned,
+        single=single,
+        model=model,
+        x=x,
+        scores=scores,
+        semantic=semantic,
+        fx=fx,
+        counterparts=counterparts,
+    )
+
+
+def _carry_holds(
+    pipeline: RankingPipeline, conn: psycopg.Connection, own: Side, carry: Carry
+) -> bool:
+    """Whether a carried plan still stands for what it read: the same active
+    model, the same fx rates, and every counterpart it read still there with
+    the same version and market status (an edit, a closed job, a changed
+    company or skill all move the version). Candidates found by ANN are kept
+    as the first batch found them, as they are between any batch's reads and
+    its writes."""
+    plan = carry.plan
+    if plan.counterparts is None:
+        return False
+    model = pipeline.active_model.get(conn)
+    if model is None or model.version != plan.model.version:
+        return False
+    if load_fx_rates(conn) != plan.fx:
+        return False
+    return _states(conn, own.counterpart, list(plan.counterparts)) == plan.counterparts
 
 
 def _unchanged(stored: _StoredPair | None, model: MatchingModel, features: np.ndarray) -> bool:

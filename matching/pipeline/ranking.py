@@ -66,7 +66,7 @@ from matching.settings import Settings, get_settings
 from matching.side import JOB, TALENT, Kind, Side, side_of
 
 if TYPE_CHECKING:
-    from matching.pipeline.batch import BatchResult
+    from matching.pipeline.batch import BatchResult, Carry
 
 log = structlog.get_logger(__name__)
 
@@ -175,15 +175,18 @@ class RankingPipeline:
         yield_to: Callable[[psycopg.Connection], bool] | None = None,
         *,
         flushed_later: bool = False,
+        resume: Carry | None = None,
     ) -> BatchResult:
         """Rematch many entities of `side`, as `rematch` would one after the
         other, with each read, model and SHAP call done once for the batch
         (the bulk re-rank after a model activation; see
-        `matching.pipeline.batch`, also for `flushed_later`)."""
+        `matching.pipeline.batch`, also for `flushed_later` and `resume`)."""
         # imported here: the batch module builds on this one's helpers
         from matching.pipeline.batch import rematch_batch
 
-        return rematch_batch(self, side, list(ids), yield_to, flushed_later=flushed_later)
+        return rematch_batch(
+            self, side, list(ids), yield_to, flushed_later=flushed_later, resume=resume
+        )
 
     def _match(
         self,

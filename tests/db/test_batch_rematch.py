@@ -190,6 +190,13 @@ def restore(pool: ConnectionPool) -> None:
         conn.execute(RESTORE)
 
 
+def clear_queue(pool: ConnectionPool) -> None:
+    with pool.connection() as conn, conn.transaction():
+        # procrastinate's delete trigger calls its functions unqualified
+        conn.execute("select set_config('search_path', 'procrastinate', true)")
+        conn.execute("delete from procrastinate.procrastinate_jobs")
+
+
 def stored_state(pool: ConnectionPool) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Every stored row (computed_at aside) and every rematch mark (marked_at aside)."""
     with pool.connection() as conn:
@@ -318,6 +325,7 @@ def test_a_batch_yields_to_a_waiting_edit_and_its_rest_writes_the_same(market) -
     whole = stored_state(pool)
 
     restore(pool)
+    clear_queue(pool)  # the seed's own rematch jobs would count as waiting edits
     asked = 0
 
     def edit_arrives_at_the_third_write(conn: psycopg.Connection) -> bool:
@@ -340,9 +348,42 @@ def test_a_batch_yields_to_a_waiting_edit_and_its_rest_writes_the_same(market) -
     assert asked == 3
     assert first.deferred == ids[3:]
     assert first.entities == 3
-    rest = pipeline.rematch_batch("talent", first.deferred)
+    # the worker hands the rest its plan back (worker/tasks.py): nothing moved
+    # since, so the rest runs on it, as the first batch would have gone on
+    assert first.carry is not None and first.carry.ids == first.deferred
+    rest = pipeline.rematch_batch("talent", first.deferred, resume=first.carry)
+    assert rest.resumed and "featurise" not in rest.timings
     assert rest.deferred == []
     assert stored_state(pool) == whole
+
+    # and without the plan, the rest computes its own: the same rows
+    restore(pool)
+    first = pipeline.rematch_batch("talent", ids, yield_to=lambda conn: True)
+    assert first.deferred == ids[1:]
+    rest = pipeline.rematch_batch("talent", first.deferred)
+    assert not rest.resumed
+    assert stored_state(pool) == whole
+
+
+def test_a_carried_plan_is_dropped_when_a_counterpart_moved(market) -> None:
+    pool, ids = market["pool"], market["ids"]["talent"]
+    pipeline = RankingPipeline(pool, market["embedder"], ActiveModel(), settings(8, 4))
+    restore(pool)
+    first = pipeline.rematch_batch("talent", ids, yield_to=lambda conn: True)
+    carry = first.carry
+    assert carry is not None and carry.plan.counterparts
+    # a carry for other ids, or of the other side, is not used
+    assert not pipeline.rematch_batch("talent", ids[2:], resume=carry).resumed
+    restore(pool)
+    # a job the plan read is edited (its version moves) between the yield and the rest
+    job = next(iter(carry.plan.counterparts))
+    with pool.connection() as conn:
+        conn.execute("update public.jobs set updated_at = now() where id = %s", (job,))
+    clear_queue(pool)  # the job's own rematch, enqueued by the edit
+    rest = pipeline.rematch_batch("talent", first.deferred, resume=carry)
+    assert not rest.resumed
+    assert "featurise" in rest.timings
+    assert rest.deferred == [] and rest.failed.keys() <= {market["bad"]["talent"]}
 
 
 @pytest.mark.parametrize(
