@@ -41,6 +41,11 @@ entity's own data cannot be featurised, its vector is missing, no active
 model, an unexpected error while computing the batch) go to the per-entity
 `rematch` at the entity's turn, so they behave exactly as there: poison
 marks that version 'failed' (reported in the result, the batch goes on).
+
+Yields. A batch asked to yield hands back its remaining entities and what
+it computed for them (`Carry`); the worker that runs the rest passes it
+back, and the rest runs on it when the counterparts it read have not moved,
+as if the batch had not stopped (see `Carry`, `_carry_holds`).
 """
 
 from __future__ import annotations
