@@ -22,7 +22,8 @@ Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run as
 at BULK_PRIORITY: edits (priority 0, same queue) are fetched first, and
 every worker takes batches. A running batch checks before each entity's
 write whether an edit is waiting (query edits_waiting) and if so hands its
-remaining entities back as a new batch and ends, so an edit waits for one
+remaining entities back as a new batch (at REST_PRIORITY, with the plan it
+computed for them kept in this worker) and ends, so an edit waits for one
 entity's write, not for a whole batch. A batch cannot hold the per-entity
 locks ("<kind>:<id>") of its entities: procrastinate locks one string per
 job. Its lock names the batch instead, so batches run in parallel with each
@@ -79,6 +80,11 @@ BATCH = 500
 BACKFILL_BATCH = 64
 #: bulk work yields to edits (procrastinate runs higher priorities first)
 BULK_PRIORITY = -10
+#: the rest of a batch that yielded to an edit: after the edits, before the
+#: other bulk batches, so it runs right after them, usually on the same
+#: worker and on the plan it carried (below the other bulk batches it would
+#: wait behind the whole re-rank, its plan long gone)
+REST_PRIORITY = BULK_PRIORITY + 1
 
 #: queues besides `REMATCH_QUEUE` (the rematch tasks' own, see `Side.queue`)
 MAINTENANCE_QUEUE = "maintenance"
@@ -267,7 +273,11 @@ def backfill(kind: str = "job", after: str | None = None, then_rematch: bool = T
 
 
 def _batch_params(
-    side: Side, ids: list[UUID] | list[str], delay: float = 0.0, attempt: int = 0
+    side: Side,
+    ids: list[UUID] | list[str],
+    delay: float = 0.0,
+    attempt: int = 0,
+    priority: int = BULK_PRIORITY,
 ) -> dict[str, Any]:
     """enqueue_batch's parameters for one batch. Its lock names the first entity
     (for people reading the queue) and a digest of all of them: only a batch of
@@ -285,11 +295,17 @@ def _batch_params(
         "lock": f"{REMATCH_BATCH}:{side.kind}:{names[0]}:{digest}",
         "args": psycopg.types.json.Jsonb(args),
         "delay": delay,
-        "priority": BULK_PRIORITY,
+        "priority": priority,
     }
 
 
-def enqueue_batches(conn: psycopg.Connection, side: Side, ids: list[UUID], size: int) -> int:
+def enqueue_batches(
+    conn: psycopg.Connection,
+    side: Side,
+    ids: list[UUID],
+    size: int,
+    priority: int = BULK_PRIORITY,
+) -> int:
     """Enqueue `rematch_batch` jobs for `ids` (in order), `size` entities each;
     returns how many jobs were enqueued (a pending batch with the same first
     entity, from an earlier re-rank, is kept instead: it runs with the newest
@@ -300,7 +316,9 @@ def enqueue_batches(conn: psycopg.Connection, side: Side, ids: list[UUID], size:
     queued = 0
     with conn.cursor() as cur:
         cur.executemany(
-            query("enqueue_batch"), [_batch_params(side, c) for c in chunks], returning=True
+            query("enqueue_batch"),
+            [_batch_params(side, c, priority=priority) for c in chunks],
+            returning=True,
         )
         while True:
             row = cur.fetchone()
@@ -369,7 +387,9 @@ def _take_carry(kind: str, ids: list[UUID]) -> Carry | None:
 def _edits_waiting(conn: psycopg.Connection) -> bool:
     """Whether an edit's rematch waits on the rematch queue (query edits_waiting)."""
     row = conn.execute(
-        query("edits_waiting"), {"queue": REMATCH_QUEUE, "priority": BULK_PRIORITY}
+        # above the rests' priority: edits, not another batch's rest
+        query("edits_waiting"),
+        {"queue": REMATCH_QUEUE, "priority": REST_PRIORITY},
     ).fetchone()
     return bool(row and row[0])
 
@@ -417,9 +437,11 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
         TASKS.labels(REMATCH_BATCH, "failed").inc()
         raise
     if result.deferred:
-        # handed back behind the waiting edit(s), at the same bulk priority
+        # handed back behind the waiting edit(s), ahead of the other batches
         with rt.pool.connection() as conn:
-            enqueue_batches(conn, side, result.deferred, len(result.deferred))
+            enqueue_batches(
+                conn, side, result.deferred, len(result.deferred), priority=REST_PRIORITY
+            )
         if result.carry is not None:
             _keep_carry(result.carry)
         log.info("rematch_batch_yielded", kind=kind, deferred=len(result.deferred))

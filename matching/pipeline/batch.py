@@ -661,6 +661,7 @@ def _log(pipeline: RankingPipeline, out: BatchResult) -> None:
         "superseded": len(out.superseded),
         "single": out.single,
         "deferred": len(out.deferred),
+        "resumed": out.resumed,
         "unchanged": out.unchanged,
         "seconds": round(out.seconds, 4),
         **{f"{k}_ms": round(v * 1000, 2) for k, v in out.timings.items()},
