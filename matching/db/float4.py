@@ -46,10 +46,6 @@ class Float4Rows:
             raise ValueError(f"Float4Rows needs an (n, width) matrix, got shape {m.shape}")
         self.matrix = m
 
-    @property
-    def width(self) -> int:
-        return int(self.matrix.shape[1])
-
 
 class Float4RowsDumper(Dumper):
     """Postgres's binary array format: a header, then (length, value) per element."""

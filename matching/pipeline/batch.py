@@ -371,9 +371,15 @@ def _plan(
         similarity = {i: dict(nearest[n]) for n, i in enumerate(live)}
         others_of = {i: list(dict.fromkeys(candidates_of[i] + existing[i])) for i in live}
         union = list(dict.fromkeys(o for i in live for o in others_of[i]))
-        # before the frames: a change after this read shows as a new version
-        counterparts = _states(conn, other, union) if track else None
-        open_set = set(_in_market(conn, other, union))
+        counterparts: dict[UUID, EntityState] | None = None
+        if track:
+            # before the frames: a change after this read shows as a new
+            # version; the states say who is in the market too (the same
+            # predicate as in_market_of), so no second read
+            counterparts = _states(conn, other, union)
+            open_set = {o for o in union if o in counterparts and counterparts[o].in_market}
+        else:
+            open_set = set(_in_market(conn, other, union))
         # a stored counterpart outside the candidates: computed as retrieval
         # computes it, as `_match` does (see `embedding_store.similarities`)
         missing = [

@@ -506,6 +506,8 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
         *rows, strict=True
     )
     x = np.asarray(features, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"features must be (n, width), got {x.shape}")
     has = [c is not None for c in contributions]
     if any(has):
         # a placeholder row where there are none (the query stores null there)
@@ -513,9 +515,9 @@ def upsert_matches(conn: psycopg.Connection, rows: Sequence[tuple[Any, ...]]) ->
         c = np.asarray([placeholder if c is None else c for c in contributions], np.float32)
     else:
         c = np.zeros((0, x.shape[1]), dtype=np.float32)  # never read
-    if x.ndim != 2 or (any(has) and c.shape != x.shape):
+    if any(has) and c.shape != x.shape:
         # the query slices both arrays by one width
-        raise ValueError(f"features {x.shape} and contributions {c.shape} must be (n, width)")
+        raise ValueError(f"features {x.shape} and contributions {c.shape} differ in shape")
     register_float4_rows(conn)
     conn.execute(
         query("upsert_matches"),
