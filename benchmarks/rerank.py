@@ -25,10 +25,14 @@ freshness of edits made while it runs, and what the database holds.
    from the committed UPDATE to the talent's new matches being committed
    (polled every 5 ms); p50/p95 over the edits made during the re-rank. The
    server connections the workers hold are counted while they run.
+   With --edit-lanes 1 each run also starts one `matching worker --queue
+   rematch` (an edit lane: it takes edits, never a bulk batch); "per worker"
+   counts the bulk workers only. --edit-lanes 0 1 runs each worker count
+   both ways, one after the other.
    Target: >= 100 entities/s per worker, edits p95 < 150 ms.
 
     python benchmarks/rerank.py [--talents 20000] [--jobs 4000] [--workers 1 2 3]
-        [--sample 300] [--batch-size N] [--edit-gap 0.3]
+        [--edit-lanes 0 1] [--sample 300] [--batch-size N] [--edit-gap 0.3]
 """
 
 from __future__ import annotations
@@ -212,14 +216,16 @@ def connections(conn: psycopg.Connection) -> int:
 class Workers:
     """`matching worker` processes, logging to files."""
 
-    def __init__(self, url: str, n: int, env: dict[str, str]) -> None:
+    def __init__(self, url: str, n: int, env: dict[str, str], lanes: int = 0) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="rerank_"))
         self.procs: list[subprocess.Popen[bytes]] = []
-        for k in range(n):
+        for k in range(n + lanes):
+            # the first n on every queue, then the edit lanes
+            queues = ["--queue", "rematch"] if k >= n else []
             with (self.dir / f"worker{k}.log").open("wb") as out:
                 self.procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "matching.cli.main", "worker"],
+                        [sys.executable, "-m", "matching.cli.main", "worker", *queues],
                         cwd=ROOT,
                         env={**os.environ, **env, "DATABASE_URL": url},
                         stdout=out,
@@ -258,12 +264,18 @@ def wait(check: Callable[[], bool], timeout: float, what: str, workers: Workers)
 
 
 def rerank_run(
-    url: str, n_workers: int, version: str, env: dict[str, str], edit_gap: float, seed_: int
+    url: str,
+    n_workers: int,
+    version: str,
+    env: dict[str, str],
+    edit_gap: float,
+    seed_: int,
+    lanes: int = 0,
 ) -> dict[str, Any]:
-    """Activate `version` with `n_workers` workers running; time the re-rank
-    and the freshness of edits made meanwhile."""
+    """Activate `version` with `n_workers` workers (and `lanes` edit lanes)
+    running; time the re-rank and the freshness of edits made meanwhile."""
     rng = np.random.default_rng(seed_)
-    workers = Workers(url, n_workers, env)
+    workers = Workers(url, n_workers, env, lanes)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             clear_jobs(conn)
@@ -337,6 +349,7 @@ def rerank_run(
     rate = entities / seconds
     out: dict[str, Any] = {
         "workers": n_workers,
+        "edit_lanes": lanes,
         "entities": entities,
         "seconds": round(seconds, 1),
         "entities_per_second": round(rate, 1),
@@ -353,8 +366,9 @@ def rerank_run(
             "max": round(max(latencies), 1),
         }
     fresh = out.get("freshness_ms", {})
+    lane = f" + {lanes} edit lane" if lanes else ""
     print(
-        f"{n_workers} worker(s): {entities:,} entities in {seconds:.1f} s ="
+        f"{n_workers} worker(s){lane}: {entities:,} entities in {seconds:.1f} s ="
         f" {rate:.1f}/s ({rate / n_workers:.1f}/s per worker), {held} connections,"
         f" {failed} failed jobs, {stale} rows not rescored; {len(latencies)} edits during it:"
         f" p50 {fresh.get('p50')} ms, p95 {fresh.get('p95')} ms"
@@ -367,6 +381,14 @@ def main() -> int:
     parser.add_argument("--talents", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=4_000, help="~85%% of them are open")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 3])
+    parser.add_argument(
+        "--edit-lanes",
+        type=int,
+        nargs="*",
+        default=[0],
+        choices=(0, 1),
+        help="edit-lane workers beside the bulk ones, per run (0 1: both)",
+    )
     parser.add_argument(
         "--sample", type=int, default=300, help="talents per path rematched in process"
     )
@@ -433,14 +455,15 @@ def main() -> int:
             result["sizes"] = sizes(conn)
         result["in_process"] = in_process(url, settings, b, args.sample)
         runs = []
-        for k, n in enumerate(args.workers):
+        plans = [(n, lanes) for n in args.workers for lanes in args.edit_lanes]
+        for k, (n, lanes) in enumerate(plans):
             # a model no stored pair was scored with, as after a real retraining:
             # re-activating A would find the pairs it scored still stored
             # (unchanged, so not rewritten) and flatter the run
             version = train_initial_model(
                 url, n_pairs=args.training_pairs, folds=2, seed=args.seed + 2 + k, activate=False
             ).version
-            runs.append(rerank_run(url, n, version, env, args.edit_gap, args.seed + k))
+            runs.append(rerank_run(url, n, version, env, args.edit_gap, args.seed + k, lanes))
         result["runs"] = runs
 
     result["target"] = {

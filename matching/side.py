@@ -22,6 +22,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from matching.queues import REMATCH_QUEUE
 from matching.retrieval.embedder import job_text, talent_text
 
 if TYPE_CHECKING:
@@ -45,8 +46,6 @@ T = TypeVar("T")
 #: procrastinate namespace of every task (app.add_tasks_from(..., namespace=)):
 #: the job table says "matching:<task>", as `matching.enqueue_jobs` writes it
 TASK_NAMESPACE = "matching"
-#: the queue of per-entity rematches (edits, reconciliation, bulk re-ranks)
-REMATCH_QUEUE = "rematch"
 
 
 @dataclass(frozen=True)

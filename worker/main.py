@@ -50,12 +50,13 @@ from matching.observability import (
     serve_metrics,
 )
 from matching.pipeline.reconcile import reconcile
+from matching.queues import QUEUES
 from matching.retrieval import store as embedding_store
 from matching.settings import Settings
 from matching.side import JOB
 from worker.app import build_app
 from worker.runtime import get_runtime
-from worker.tasks import QUEUES, requeue_stalled
+from worker.tasks import requeue_stalled
 
 log = structlog.get_logger(__name__)
 

@@ -18,13 +18,17 @@ and the current job ends successfully. After `retry_max_attempts` it fails
 and stays visible. Any other error (poison input) fails the job at once.
 
 Bulk re-ranks (`rematch_all`, after a model activation or a backfill) run as
-`rematch_batch` jobs of `rematch_batch_size` entities on the rematch queue
-at BULK_PRIORITY: edits (priority 0, same queue) are fetched first, and
-every worker takes batches. A running batch checks before each entity's
-write whether an edit is waiting (query edits_waiting) and if so hands its
-remaining entities back as a new batch (at REST_PRIORITY, with the plan it
-computed for them kept in this worker) and ends, so an edit waits for one
-entity's write, not for a whole batch. A batch cannot hold the per-entity
+`rematch_batch` jobs of `rematch_batch_size` entities on their own queue
+(BULK_QUEUE) at BULK_PRIORITY. A worker on every queue (the default) fetches
+by priority across them, so edits (priority 0, the rematch queue) come
+first, and it takes batches when no edit waits. A running batch checks
+before each entity's write whether an edit is waiting (query edits_waiting)
+and if so hands its remaining entities back as a new batch (at
+REST_PRIORITY, with the plan it computed for them kept in this worker) and
+ends, so an edit waits for one entity's write, not for a whole batch. It
+still waits for the batch's planning (a tenth to half a second): a worker
+started on the rematch queue alone (an edit lane) takes edits at once, as
+it never runs a batch. A batch cannot hold the per-entity
 locks ("<kind>:<id>") of its entities: procrastinate locks one string per
 job. Its lock names the batch instead, so batches run in parallel with each
 other and with edits, and the race with an edit is settled in the database
@@ -67,8 +71,9 @@ from matching.db.queries import query
 from matching.observability import REMATCH_BATCH_SECONDS, REMATCH_SECONDS, STAGE_SECONDS, TASKS
 from matching.pipeline.batch import Carry
 from matching.pipeline.ranking import RematchResult
+from matching.queues import BULK_QUEUE, MAINTENANCE_QUEUE, REMATCH_QUEUE, RETRAIN_QUEUE
 from matching.retrieval import store as embedding_store
-from matching.side import JOB, REMATCH_QUEUE, TALENT, Kind, Side, side_of
+from matching.side import JOB, TALENT, Kind, Side, side_of
 from worker.runtime import get_runtime
 
 log = structlog.get_logger(__name__)
@@ -86,15 +91,11 @@ BULK_PRIORITY = -10
 #: wait behind the whole re-rank, its plan long gone)
 REST_PRIORITY = BULK_PRIORITY + 1
 
-#: queues besides `REMATCH_QUEUE` (the rematch tasks' own, see `Side.queue`)
-MAINTENANCE_QUEUE = "maintenance"
-RETRAIN_QUEUE = "retrain"
-QUEUES = (REMATCH_QUEUE, MAINTENANCE_QUEUE, RETRAIN_QUEUE)
 
 #: task names besides the rematch tasks (`Side.task`)
 BACKFILL = "backfill"
 REMATCH_ALL = "rematch_all"
-#: a bulk re-rank batch (on `REMATCH_QUEUE`, like the per-entity rematches)
+#: a bulk re-rank batch (on `BULK_QUEUE`)
 REMATCH_BATCH = "rematch_batch"
 PURGE_API_COUNTERS = "purge_api_counters"
 RECOVER_STALLED_JOBS = "recover_stalled_jobs"
@@ -291,7 +292,7 @@ def _batch_params(
         args["attempt"] = attempt
     return {
         "task": REMATCH_BATCH,
-        "queue": REMATCH_QUEUE,
+        "queue": BULK_QUEUE,
         "lock": f"{REMATCH_BATCH}:{side.kind}:{names[0]}:{digest}",
         "args": psycopg.types.json.Jsonb(args),
         "delay": delay,
@@ -335,8 +336,8 @@ def rematch_all(kind: str = "talent", after: str | None = None) -> None:
     per job of this task, as `rematch_batch` jobs of `rematch_batch_size`.
 
     Used after a model change: reads keep serving the stored scores until
-    each pair is rescored, and edits keep priority since they share the
-    rematch queue with these jobs, at a higher priority.
+    each pair is rescored, and edits keep priority: they are fetched before
+    these jobs (a higher priority), and an edit lane never takes them.
     """
     side = _side(kind)
     rt = get_runtime()
@@ -394,7 +395,7 @@ def _edits_waiting(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-@blueprint.task(name=REMATCH_BATCH, queue=REMATCH_QUEUE)
+@blueprint.task(name=REMATCH_BATCH, queue=BULK_QUEUE)
 def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
     """Re-rank a batch of entities of one kind (`RankingPipeline.rematch_batch`).
 

@@ -13,6 +13,7 @@ import pydantic
 from matching.db import embedded
 from matching.db.connection import resolve_url
 from matching.db.migrate import MigrationError, apply_auth_shim_if_missing, migrate
+from matching.queues import QUEUES
 from matching.settings import Settings, get_settings
 from matching.synthetic.seed import SeedError, seed
 
@@ -353,7 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
     client.set_defaults(func=cmd_client)
 
     wk = sub.add_parser("worker", help="run the procrastinate worker")
-    wk.add_argument("--queue", dest="queues", action="append", help="queue to listen on")
+    wk.add_argument(
+        "--queue",
+        dest="queues",
+        action="append",
+        # a worker on a queue nobody enqueues to would wait forever, silently
+        choices=QUEUES,
+        help="queue to listen on (repeatable; default: all). --queue rematch alone"
+        " makes an edit lane: edits only, never a bulk re-rank batch",
+    )
     wk.add_argument("--concurrency", type=_bounded_int(1, 64), default=None)
     wk.add_argument(
         "--check",

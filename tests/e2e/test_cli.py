@@ -152,7 +152,13 @@ def test_seed_refuses_non_empty_database_then_replaces(fresh_db_url):
 
 @pytest.mark.parametrize(
     "args",
-    [("seed", "--talents", "-1"), ("seed", "--jobs", "many"), ("db", "restart"), ()],
+    [
+        ("seed", "--talents", "-1"),
+        ("seed", "--jobs", "many"),
+        ("db", "restart"),
+        ("worker", "--queue", "edits"),
+        (),
+    ],
 )
 def test_bad_arguments_exit_2_with_a_message(args):
     done = run(*args)

@@ -6,6 +6,7 @@ one kills the worker with SIGKILL and recovers with a new one.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -256,3 +257,51 @@ def test_sigkill_mid_write_leaves_no_half_written_set_and_recovers(market, worke
         assert "stalled_jobs_recovered" in second.log()
     finally:
         second.stop()
+
+
+def test_an_edit_lane_takes_edits_and_leaves_bulk_batches(market, worker, tmp_path):
+    """A worker on the rematch queue alone never starts a re-rank batch, so an
+    edit never waits behind one: it rematches the edit while a batch waits
+    (runs after the SIGKILL test: the module's worker is gone by now)."""
+    from matching.side import TALENT
+    from worker.tasks import enqueue_batches
+
+    with psycopg.connect(market, autocommit=True) as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "select id from public.talents where open_to_work order by id limit 3"
+            )
+        ]
+        # a batch waiting on the bulk queue, at bulk priority (as rematch_all enqueues it)
+        assert enqueue_batches(conn, TALENT, ids[1:], 8) == 1
+        edited_at = conn.execute(
+            "update public.talents set years_experience = years_experience + 1 where id = %s"
+            " returning now()",
+            (ids[0],),
+        ).fetchone()[0]
+    lane = Worker(market, tmp_path / "lane.log", args=("--queue", "rematch"))
+    try:
+
+        def fresh() -> bool:
+            return one(
+                market,
+                "select coalesce(min(computed_at) > %s, false) from public.matches"
+                " where talent_id = %s",
+                (edited_at, ids[0]),
+            )
+
+        wait_for(fresh, 120, "the edit lane to rematch the edited talent", lane)
+        time.sleep(1.0)  # time enough to (wrongly) fetch the batch too
+        statuses = [
+            r[0]
+            for r in psycopg.connect(market, autocommit=True).execute(
+                "select status from procrastinate.procrastinate_jobs"
+                " where task_name = 'matching:rematch_batch' and args->'ids' = %s::jsonb",
+                (json.dumps([str(i) for i in ids[1:]]),),
+            )
+        ]
+        assert statuses == ["todo"]
+        assert '"rematch_batch"' not in lane.log()
+    finally:
+        lane.stop()

@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 class Worker:
     """`matching worker` as a subprocess, logging to a file."""
 
-    def __init__(self, url: str, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHING_")}
         env.update(
@@ -32,7 +38,7 @@ class Worker:
         env.update(extra_env or {})  # a test's own settings win
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "matching.cli.main", "worker"],
+            [sys.executable, "-m", "matching.cli.main", "worker", *args],
             cwd=ROOT,
             env=env,
             stdout=self._log,

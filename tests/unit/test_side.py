@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from matching.db import queries
+from matching.queues import BULK_QUEUE, QUEUES
 from matching.retrieval.embedder import job_text, talent_text
 from matching.side import JOB, SIDES, TALENT, Side, TextParts, side_of
 
@@ -48,7 +49,19 @@ def test_the_worker_registers_each_sides_task_on_its_queue():
     for side, task in ((TALENT, tasks.rematch_talent), (JOB, tasks.rematch_job)):
         assert task.queue == side.queue
         assert task.name.split(":")[-1] == side.task
-    assert set(tasks.QUEUES) >= {TALENT.queue, JOB.queue}
+    assert set(QUEUES) >= {TALENT.queue, JOB.queue}
+
+
+def test_bulk_batches_have_their_own_queue_so_an_edit_lane_never_runs_one():
+    from worker import tasks
+
+    assert tasks.rematch_batch.queue == BULK_QUEUE
+    assert BULK_QUEUE in QUEUES and BULK_QUEUE not in {TALENT.queue, JOB.queue}
+    params = tasks._batch_params(TALENT, ["00000000-0000-0000-0000-000000000001"])
+    assert params["queue"] == BULK_QUEUE
+    # the rest of a yielded batch too (it is enqueued through the same path)
+    rest = tasks._batch_params(TALENT, ["00000000-0000-0000-0000-000000000002"], priority=-9)
+    assert rest["queue"] == BULK_QUEUE
 
 
 def test_market_predicates_are_the_ones_the_migrations_use():
