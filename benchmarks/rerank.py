@@ -26,7 +26,8 @@ freshness of edits made while it runs, and what the database holds.
    (polled every 5 ms); p50/p95 over the edits made during the re-rank. The
    server connections the workers hold are counted while they run.
    With --edit-lanes 1 each run also starts one `matching worker --queue
-   rematch` (an edit lane: it takes edits, never a bulk batch); "per worker"
+   rematch` with MATCHING_EMBEDDING_THREADS=1 (an edit lane: it takes edits,
+   never a bulk batch); "per worker"
    counts the bulk workers only. --edit-lanes 0 1 runs each worker count
    both ways, one after the other.
    Target: >= 100 entities/s per worker, edits p95 < 150 ms.
@@ -220,14 +221,17 @@ class Workers:
         self.dir = Path(tempfile.mkdtemp(prefix="rerank_"))
         self.procs: list[subprocess.Popen[bytes]] = []
         for k in range(n + lanes):
-            # the first n on every queue, then the edit lanes
-            queues = ["--queue", "rematch"] if k >= n else []
+            # the first n on every queue, then the edit lanes, configured as
+            # the README (and docker-compose.yml) say: one torch thread
+            lane = k >= n
+            queues = ["--queue", "rematch"] if lane else []
+            threads = {"MATCHING_EMBEDDING_THREADS": "1"} if lane else {}
             with (self.dir / f"worker{k}.log").open("wb") as out:
                 self.procs.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "matching.cli.main", "worker", *queues],
                         cwd=ROOT,
-                        env={**os.environ, **env, "DATABASE_URL": url},
+                        env={**os.environ, **env, **threads, "DATABASE_URL": url},
                         stdout=out,
                         stderr=subprocess.STDOUT,
                     )

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from matching.cli.main import build_parser
+from matching.queues import BULK_QUEUE, REMATCH_QUEUE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,14 +30,27 @@ def _compose_command() -> list[str] | None:
 def test_compose_services_and_order():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "worker"}
+    assert set(services) == {"db", "migrate", "worker", "edit-lane"}
     assert services["db"]["image"].startswith("pgvector/pgvector:")
     assert services["migrate"]["command"] == ["matching", "migrate"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     worker_deps = services["worker"]["depends_on"]
     assert worker_deps["migrate"]["condition"] == "service_completed_successfully"
-    for name in ("migrate", "worker"):
+    for name in ("migrate", "worker", "edit-lane"):
         assert "@db:5432/" in services[name]["environment"]["DATABASE_URL"]
+
+
+def test_compose_edit_lane_is_optional_and_its_command_is_valid():
+    lane = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["edit-lane"]
+    assert lane["profiles"] == ["edit-lane"]  # only with --profile edit-lane
+    assert lane["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert lane["healthcheck"]["test"] == ["CMD", "matching", "worker", "--check"]
+    command = lane["command"]
+    assert command[:2] == ["matching", "worker"]
+    # the CLI accepts it, and it names the rematch queue alone: no bulk batches
+    args = build_parser().parse_args(command[1:])
+    assert args.queues == [REMATCH_QUEUE] and BULK_QUEUE not in args.queues
+    assert int(lane["environment"]["MATCHING_EMBEDDING_THREADS"]) >= 1
 
 
 def test_compose_restarts_and_health_checks_the_worker():
