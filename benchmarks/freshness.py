@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import scratch_database, write_result
 
 from matching.db.migrate import migrate
+from matching.queues import BULK_QUEUE, REMATCH_QUEUE
 from matching.synthetic.seed import seed
 from matching.training.initial import train_initial_model
 
@@ -127,7 +128,8 @@ def main() -> int:
                     lambda: one(
                         conn,
                         "select count(*) = 0 from procrastinate.procrastinate_jobs"
-                        " where status in ('todo', 'doing') and queue_name = 'rematch'",
+                        " where status in ('todo', 'doing') and queue_name = any(%s)",
+                        ([REMATCH_QUEUE, BULK_QUEUE],),
                     ),
                     300,
                     "an idle queue",

@@ -106,7 +106,9 @@ def refresh_metrics_forever(interval: float = 15.0) -> None:
     while True:
         try:
             with rt.pool.connection() as conn:
-                for queue, depth in conn.execute(query("queue_depth")):
+                depths = dict.fromkeys(QUEUES, 0)  # an emptied queue reads 0, not its last depth
+                depths.update(conn.execute(query("queue_depth")).fetchall())
+                for queue, depth in depths.items():
                     QUEUE_DEPTH.labels(queue).set(depth)
                 OLDEST_PENDING.set(float(_one(conn, "oldest_pending")))
                 FALLBACK_SHARE.set(float(_one(conn, "fallback_share")))

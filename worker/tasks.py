@@ -55,7 +55,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -395,8 +395,18 @@ def _edits_waiting(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-@blueprint.task(name=REMATCH_BATCH, queue=BULK_QUEUE)
-def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
+def _takes_edits(worker_queues: Iterable[str] | None) -> bool:
+    """Whether this worker fetches edits (None: every queue). Only then does
+    a batch yield to a waiting edit: a worker on the bulk queue alone would
+    hand its rest back, fetch it again and write one entity per fetch while
+    the edit waits for another worker anyway."""
+    return worker_queues is None or REMATCH_QUEUE in worker_queues
+
+
+@blueprint.task(name=REMATCH_BATCH, queue=BULK_QUEUE, pass_context=True)
+def rematch_batch(
+    context: procrastinate.JobContext, kind: Kind, ids: list[str], attempt: int = 0
+) -> None:
     """Re-rank a batch of entities of one kind (`RankingPipeline.rematch_batch`).
 
     A transient failure re-enqueues the same batch with a backoff (its
@@ -413,7 +423,7 @@ def rematch_batch(kind: Kind, ids: list[str], attempt: int = 0) -> None:
         result = rt.pipeline.rematch_batch(
             side,
             idents,
-            yield_to=_edits_waiting,
+            yield_to=_edits_waiting if _takes_edits(context.worker_queues) else None,
             flushed_later=True,
             resume=_take_carry(side.kind, idents),
         )

@@ -9,6 +9,7 @@ re-ranked by it.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,6 +18,8 @@ from matching.side import TALENT
 from worker.tasks import REMATCH_BATCH, enqueue_batches
 
 pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pending(conn: psycopg.Connection) -> list[list[str]]:
@@ -43,3 +46,29 @@ def test_an_identical_pending_batch_is_not_queued_twice(conn: psycopg.Connection
     assert enqueue_batches(conn, TALENT, [a, b], 2) == 1
     assert enqueue_batches(conn, TALENT, [a, b], 2) == 0
     assert pending(conn) == [[str(a), str(b)]]
+
+
+def test_batches_queued_on_the_rematch_queue_before_the_bulk_queue_are_moved(
+    conn: psycopg.Connection,
+) -> None:
+    """migrations/20261203130000_bulk_queue.sql: a batch still waiting on the
+    rematch queue (as enqueued before batches had their own) would be run by
+    an edit lane; the migration moves it, and leaves edits where they are."""
+    from matching.db.queries import query
+    from matching.queues import BULK_QUEUE, REMATCH_QUEUE
+    from worker.tasks import _batch_params
+
+    old = _batch_params(TALENT, [uuid.uuid4(), uuid.uuid4()]) | {"queue": REMATCH_QUEUE}
+    batch = conn.execute(query("enqueue_batch"), old).fetchone()[0]
+    edit = conn.execute(
+        "select matching.enqueue_task('rematch_talent', %s, %s, %s::jsonb)",
+        (REMATCH_QUEUE, f"edit-{uuid.uuid4()}", '{"talent_id": "x"}'),
+    ).fetchone()[0]
+    conn.execute((ROOT / "migrations" / "20261203130000_bulk_queue.sql").read_text())
+    queues = dict(
+        conn.execute(
+            "select id, queue_name from procrastinate.procrastinate_jobs where id = any(%s)",
+            ([batch, edit],),
+        ).fetchall()
+    )
+    assert queues == {batch: BULK_QUEUE, edit: REMATCH_QUEUE}

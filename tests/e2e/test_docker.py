@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from matching.cli.main import build_parser
-from matching.queues import BULK_QUEUE, REMATCH_QUEUE
+from matching.queues import REMATCH_QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def test_compose_edit_lane_is_optional_and_its_command_is_valid():
     assert command[:2] == ["matching", "worker"]
     # the CLI accepts it, and it names the rematch queue alone: no bulk batches
     args = build_parser().parse_args(command[1:])
-    assert args.queues == [REMATCH_QUEUE] and BULK_QUEUE not in args.queues
+    assert args.queues == [REMATCH_QUEUE]
     assert int(lane["environment"]["MATCHING_EMBEDDING_THREADS"]) >= 1
 
 

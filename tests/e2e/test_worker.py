@@ -262,10 +262,13 @@ def test_sigkill_mid_write_leaves_no_half_written_set_and_recovers(market, worke
 def test_an_edit_lane_takes_edits_and_leaves_bulk_batches(market, worker, tmp_path):
     """A worker on the rematch queue alone never starts a re-rank batch, so an
     edit never waits behind one: it rematches the edit while a batch waits
-    (runs after the SIGKILL test: the module's worker is gone by now)."""
+    (the module's worker, on every queue, is stopped first; the SIGKILL test
+    may have killed it already)."""
     from matching.side import TALENT
     from worker.tasks import enqueue_batches
 
+    worker.stop()
+    wait_for(lambda: queue_idle(market), 120, "an idle queue")
     with psycopg.connect(market, autocommit=True) as conn:
         ids = [
             r[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from matching.db import queries
-from matching.queues import BULK_QUEUE, QUEUES
+from matching.queues import BULK_QUEUE, QUEUES, REMATCH_QUEUE
 from matching.retrieval.embedder import job_text, talent_text
 from matching.side import JOB, SIDES, TALENT, Side, TextParts, side_of
 
@@ -115,3 +115,13 @@ def test_every_named_query_fills_with_either_sides_identifiers(side: Side):
         filled = queries.query(name).format(**side.identifiers()).as_string()
         assert not _PLACEHOLDER.search(filled), name
         assert side.embeddings in filled or side.id_column in filled or "public" in filled, name
+
+
+def test_a_batch_yields_to_edits_only_on_a_worker_that_takes_them():
+    from worker.tasks import _takes_edits
+
+    assert _takes_edits(None)  # every queue
+    assert _takes_edits(list(QUEUES))
+    assert _takes_edits([REMATCH_QUEUE, BULK_QUEUE])
+    assert not _takes_edits([BULK_QUEUE])
+    assert not _takes_edits([BULK_QUEUE, "maintenance"])

@@ -1,6 +1,6 @@
 -- Queries of the worker (worker/tasks.py, worker/main.py). Task names and
--- queues are parameters: they are defined once, in matching/side.py and
--- worker/tasks.py. Per-side identifiers come from matching.side.Side.
+-- queues are parameters: they are defined once, in matching/queues.py,
+-- matching/side.py and worker/tasks.py. Per-side identifiers come from matching.side.Side.
 
 -- name: market_batch
 -- The next ids (by id, after the cursor) of entities in the market.
@@ -37,8 +37,9 @@ select matching.enqueue_task(%(task)s, %(queue)s, %(lock)s, %(args)s,
 
 -- name: edits_waiting
 -- Whether a job above bulk priority (an edit's rematch) is runnable on the
--- queue: a bulk re-rank batch checks before each entity's write and hands
--- its remaining entities back to the queue when one is (worker/tasks.py).
+-- given queue (the rematch queue): a bulk re-rank batch, on its own queue,
+-- checks before each entity's write and hands its remaining entities back
+-- when one is (worker/tasks.py).
 select exists (
   select 1 from procrastinate.procrastinate_jobs
   where queue_name = %(queue)s and status = 'todo' and priority > %(priority)s
