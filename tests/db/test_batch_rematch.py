@@ -334,7 +334,12 @@ def test_a_batch_yields_to_a_waiting_edit_and_its_rest_writes_the_same(market) -
         if asked == 3:
             # an edit's rematch (priority 0, the rematch queue), as a trigger enqueues it
             params = worker_tasks._batch_params(TALENT, [ids[0]])
-            params.update(task="matching:rematch_talent", lock=f"talent:{ids[0]}", priority=0)
+            params.update(
+                task="matching:rematch_talent",
+                queue=TALENT.queue,
+                lock=f"talent:{ids[0]}",
+                priority=0,
+            )
             conn.execute(query("enqueue_batch"), params)
         return worker_tasks._edits_waiting(conn)
 
